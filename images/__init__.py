@@ -1,0 +1,1 @@
+"""The backend: Yandex Cloud Compute ImageService and OperationService over gRPC."""
