@@ -16,7 +16,8 @@ GEN_DIR = API_DIR / "gen"
 GEN_PACKAGE = "images.api.gen"
 # Our own proto packages; imports of anything else (google.*) are left alone.
 OWN_ROOTS = ("yandex", "imageservice")
-_IMPORT = re.compile(r"^from (%s)((?:\.\w+)*) import " % "|".join(OWN_ROOTS), re.MULTILINE)
+_ROOTS_PATTERN = "|".join(OWN_ROOTS)
+_IMPORT = re.compile(rf"^from ({_ROOTS_PATTERN})((?:\.\w+)*) import ", re.MULTILINE)
 
 
 def generate(out_dir: Path) -> None:
