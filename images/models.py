@@ -54,7 +54,9 @@ class Image(models.Model):
             models.Index(fields=["folder_id", "name", "id"], name="image_folder_name"),
             models.Index(fields=["folder_id", "created_at", "id"], name="image_folder_created"),
             # GetLatestByFamily and the family views.
-            models.Index(fields=["folder_id", "family", "status", "created_at", "id"], name="image_family_latest"),
+            models.Index(
+                fields=["folder_id", "family", "status", "created_at", "id"], name="image_family_latest"
+            ),
             models.Index(fields=["blob"], name="image_blob"),
         ]
 
@@ -79,6 +81,8 @@ class Operation(models.Model):
     created_by = models.CharField(max_length=64)
     modified_at = models.DateTimeField()
     image_id = models.CharField(max_length=20)
+    # Imports run on their own, smaller set of worker threads so they never starve metadata work.
+    queue = models.CharField(max_length=10, default="default")
     state = models.CharField(max_length=10, choices=OperationState.choices, default=OperationState.PENDING)
     # What the worker needs to finish the job (source, previous values for rollback, ...).
     payload = models.JSONField(default=dict)
@@ -98,7 +102,7 @@ class Operation(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["image_id", "created_at", "id"], name="operation_image"),
-            models.Index(fields=["state", "created_at"], name="operation_state"),
+            models.Index(fields=["state", "queue", "created_at"], name="operation_state"),
         ]
 
     @property

@@ -1,0 +1,37 @@
+"""python manage.py grpcserver [--host H] [--port P] [--workers N]: the backend process."""
+
+import signal
+import threading
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from images.server import build_server
+
+
+class Command(BaseCommand):
+    help = (
+        "Serve ImageService, OperationService, health and reflection over gRPC, with the operations worker."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default=settings.IMAGESERVICE_GRPC_HOST)
+        parser.add_argument("--port", type=int, default=settings.IMAGESERVICE_GRPC_PORT)
+        parser.add_argument("--workers", type=int, default=settings.IMAGESERVICE_GRPC_WORKERS)
+        parser.add_argument("--rpc-threads", type=int, default=16)
+
+    def handle(self, *args, host, port, workers, rpc_threads, **options):
+        server = build_server(host=host, port=port, workers=workers, rpc_threads=rpc_threads)
+        stopping = threading.Event()
+
+        def on_signal(signum, frame):
+            stopping.set()
+
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
+        server.start()
+        self.stdout.write(f"grpcserver listening on {server.address}", ending="\n")
+        self.stdout.flush()
+        stopping.wait()
+        self.stdout.write("grpcserver shutting down")
+        server.stop(grace=10)

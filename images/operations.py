@@ -1,0 +1,188 @@
+"""Operation records: starting one with its idempotency key, reading, cancelling, finishing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from images import ids
+from images.errors import FailedPrecondition, InvalidArgument, NotFound
+from images.models import IdempotencyKey, Operation, OperationKind, OperationState
+
+CANCELLED = 1  # google.rpc.Code.CANCELLED
+IDEMPOTENCY_TTL = timedelta(hours=48)  # the contract promises at least 24 hours
+MAX_IDEMPOTENCY_KEY = 128
+
+DESCRIPTIONS = {
+    OperationKind.CREATE: "Create image",
+    OperationKind.UPDATE: "Update image",
+    OperationKind.DELETE: "Delete image",
+}
+
+# Called after a transaction that created or cancelled operations commits (the worker's wake-up).
+_listeners: list[Callable[[str, str], None]] = []
+
+
+def add_listener(listener: Callable[[str, str], None]) -> None:
+    """Registers listener(event, operation_id) for "created" and "cancel" events."""
+    _listeners.append(listener)
+
+
+def remove_listener(listener: Callable[[str, str], None]) -> None:
+    if listener in _listeners:
+        _listeners.remove(listener)
+
+
+def _emit_on_commit(event: str, operation_id: str) -> None:
+    def fire() -> None:
+        for listener in list(_listeners):
+            listener(event, operation_id)
+
+    transaction.on_commit(fire)
+
+
+def for_update(queryset: QuerySet) -> QuerySet:
+    """Row locks on PostgreSQL; SQLite's IMMEDIATE transactions already serialize writers."""
+    if connection.vendor == "postgresql":
+        return queryset.select_for_update()
+    return queryset
+
+
+def find_idempotent(caller_id: str, key: str | None) -> Operation | None:
+    """The operation an earlier call with this key started, if any (looked up before validation)."""
+    if not key:
+        return None
+    if len(key) > MAX_IDEMPOTENCY_KEY:
+        raise InvalidArgument.field("idempotency-key", f"must be at most {MAX_IDEMPOTENCY_KEY} characters")
+    row = (
+        IdempotencyKey.objects.filter(caller=caller_id, key=key)
+        .values_list("operation_id", flat=True)
+        .first()
+    )
+    if row is None:
+        return None
+    return Operation.objects.filter(id=row).first()
+
+
+def start(
+    *,
+    kind: str,
+    image_id: str,
+    caller_id: str,
+    payload: dict,
+    idempotency_key: str | None,
+    queue: str = "default",
+    state: str = OperationState.PENDING,
+    lease_owner: str = "",
+) -> Operation:
+    """Inserts the operation (and its idempotency key); call inside the mutation's transaction."""
+    now = timezone.now()
+    operation = Operation(
+        id=ids.new_id(ids.OPERATION),
+        kind=kind,
+        description=DESCRIPTIONS[kind],
+        created_at=now,
+        created_by=caller_id,
+        modified_at=now,
+        image_id=image_id,
+        queue=queue,
+        state=state,
+        payload=payload,
+        lease_owner=lease_owner,
+        lease_expires_at=now + timedelta(seconds=30) if lease_owner else None,
+        progress_phase="queued" if queue == "import" else "",
+    )
+    if idempotency_key:
+        IdempotencyKey.objects.create(
+            caller=caller_id, key=idempotency_key, operation_id=operation.id, created_at=now
+        )
+    operation.save(force_insert=True)
+    _emit_on_commit("created", operation.id)
+    return operation
+
+
+def retry_idempotent(caller_id: str, key: str | None, error: IntegrityError) -> Operation:
+    """After a failed insert: the concurrent winner's operation if the key collided, else re-raise."""
+    existing = find_idempotent(caller_id, key)
+    if existing is None:
+        raise error
+    return existing
+
+
+def get(operation_id: str) -> Operation:
+    if not operation_id:
+        raise InvalidArgument.field("operation_id", "is required")
+    if len(operation_id) > 50:
+        raise InvalidArgument.field("operation_id", "must be at most 50 characters")
+    operation = Operation.objects.filter(id=operation_id).first()
+    if operation is None:
+        raise NotFound(f'Operation "{operation_id}" not found')
+    return operation
+
+
+def request_cancel(operation_id: str) -> Operation:
+    """Best-effort cancel: persists the request; a pending operation is rolled back at once."""
+    from images import jobs  # jobs imports this module
+
+    get(operation_id)
+    with transaction.atomic():
+        operation = for_update(Operation.objects.filter(id=operation_id)).get()
+        if operation.done:
+            return operation
+        if not operation.cancel_requested:
+            operation.cancel_requested = True
+            operation.modified_at = timezone.now()
+            operation.save(update_fields=["cancel_requested", "modified_at"])
+        if operation.state == OperationState.PENDING:
+            jobs.roll_back(operation)
+            finish_error(operation, CANCELLED, "operation cancelled")
+        else:
+            _emit_on_commit("cancel", operation.id)
+    return Operation.objects.get(id=operation_id)
+
+
+def finish_response(operation: Operation, response_any_bytes: bytes) -> None:
+    """Marks the operation done with a response; inside the finishing transaction."""
+    operation.state = OperationState.DONE
+    operation.response = response_any_bytes
+    operation.error_code = None
+    operation.modified_at = timezone.now()
+    operation.lease_owner = ""
+    operation.lease_expires_at = None
+    operation.save()
+
+
+def finish_error(operation: Operation, code: int, message: str) -> None:
+    """Marks the operation done with an error; inside the finishing transaction."""
+    operation.state = OperationState.DONE
+    operation.error_code = code
+    operation.error_message = message
+    operation.response = None
+    operation.modified_at = timezone.now()
+    operation.lease_owner = ""
+    operation.lease_expires_at = None
+    operation.save()
+
+
+def busy(image_id: str) -> FailedPrecondition:
+    return FailedPrecondition(f'Image "{image_id}" has an operation in progress; wait for it to finish')
+
+
+def purge_expired_keys() -> int:
+    deleted, _ = IdempotencyKey.objects.filter(created_at__lt=timezone.now() - IDEMPOTENCY_TTL).delete()
+    return deleted
+
+
+def batch_get(operation_ids: list[str]) -> list[Operation]:
+    """The operations with these ids, in request order; unknown ids are left out."""
+    operation_ids = list(dict.fromkeys(operation_ids))
+    if len(operation_ids) > 100:
+        raise InvalidArgument.field("operation_ids", "at most 100 operation ids per call")
+    if any(not operation_id or len(operation_id) > 50 for operation_id in operation_ids):
+        raise InvalidArgument.field("operation_ids", "each id must be 1 to 50 characters")
+    rows = {row.id: row for row in Operation.objects.filter(id__in=operation_ids)}
+    return [rows[operation_id] for operation_id in operation_ids if operation_id in rows]

@@ -1,0 +1,333 @@
+"""Business rules of ImageService: queries and the synchronous half of every mutation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from images import filters, ids, operations, pagination, rules
+from images.errors import (
+    AlreadyExists,
+    FailedPrecondition,
+    FieldViolation,
+    InvalidArgument,
+    NotFound,
+    raise_if,
+)
+from images.models import Image, ImageStatus, Operation, OperationKind, OperationState, OsType, Source
+
+UPDATABLE_PATHS = ("name", "description", "min_disk_size", "labels")
+MIN_DISK_FLOOR = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ImageSource:
+    kind: str  # "image" | "disk" | "snapshot" | "uri"
+    value: str
+
+
+@dataclass
+class CreateImage:
+    folder_id: str
+    source: ImageSource | None
+    name: str = ""
+    description: str = ""
+    labels: dict[str, str] = field(default_factory=dict)
+    family: str = ""
+    min_disk_size: int = 0
+    product_ids: list[str] = field(default_factory=list)
+    os_type: int = OsType.TYPE_UNSPECIFIED
+    pooled: bool = False
+
+
+def _not_found(image_id: str) -> NotFound:
+    return NotFound(f'Image "{image_id}" not found')
+
+
+def image_get(*, image_id: str) -> Image:
+    raise_if(rules.check_id(image_id, "image_id"))
+    image = Image.objects.filter(id=image_id).first()
+    if image is None:
+        raise _not_found(image_id)
+    return image
+
+
+def image_latest_by_family(*, folder_id: str, family: str) -> Image:
+    raise_if(rules.check_id(folder_id, "folder_id") + rules.check_family(family, required=True))
+    image = (
+        Image.objects.filter(folder_id=folder_id, family=family, status=ImageStatus.READY)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if image is None:
+        raise NotFound(f'Image family "{family}" has no ready image in folder "{folder_id}"')
+    return image
+
+
+def image_list(
+    *, folder_id: str, page_size: int = 0, page_token: str = "", filter: str = "", order_by: str = ""
+) -> tuple[list[Image], str]:
+    raise_if(
+        rules.check_id(folder_id, "folder_id")
+        + rules.check_page_size(page_size)
+        + rules.check_page_token(page_token)
+        + rules.check_filter_length(filter)
+        + rules.check_order_by_length(order_by)
+    )
+    conditions = filters.parse_filter(filter)
+    ordering = filters.parse_order_by(order_by)
+    queryset = Image.objects.filter(folder_id=folder_id)
+    if conditions:
+        queryset = queryset.filter(filters.filter_q(conditions))
+    order_fields = ordering.order_fields()
+    return pagination.keyset_page(
+        queryset,
+        order_fields,
+        page_size=rules.page_size_or_default(page_size),
+        page_token=page_token,
+        scope=pagination.token_scope("images", folder_id, filter, order_by),
+    )
+
+
+def _create_violations(request: CreateImage) -> list[FieldViolation]:
+    violations = (
+        rules.check_id(request.folder_id, "folder_id")
+        + rules.check_name(request.name)
+        + rules.check_description(request.description)
+        + rules.check_labels(request.labels)
+        + rules.check_family(request.family)
+        + rules.check_min_disk_size(request.min_disk_size)
+        + rules.check_product_ids(request.product_ids)
+    )
+    if request.os_type not in OsType.values:
+        violations.append(FieldViolation("os.type", "unknown OS type"))
+    source = request.source
+    if source is None or (source.kind != "uri" and not source.value):
+        violations.append(
+            FieldViolation("source", "exactly one of image_id, disk_id, snapshot_id, uri is required")
+        )
+    elif source.kind == "uri":
+        if not source.value:
+            violations.append(FieldViolation("uri", "is required"))
+        else:
+            from images.importer import ImportPolicy, UrlRejected, check_url
+
+            try:
+                check_url(source.value, ImportPolicy.from_settings())
+            except UrlRejected as rejected:
+                violations.append(FieldViolation("uri", rejected.message))
+    else:
+        violations += rules.check_id(source.value, f"{source.kind}_id")
+    return violations
+
+
+def _resolve_source(source: ImageSource) -> dict:
+    """What the new image inherits from its source; FAILED_PRECONDITION when it is missing."""
+    if source.kind == "image":
+        image = Image.objects.filter(id=source.value).first()
+        if image is None or image.status == ImageStatus.DELETING:
+            raise FailedPrecondition(f'Source image "{source.value}" not found')
+        if image.status != ImageStatus.READY:
+            raise FailedPrecondition(f'Source image "{source.value}" is not ready')
+        return {
+            "size": image.size or image.min_disk_size,
+            "min_disk_size": image.min_disk_size,
+            "product_ids": list(image.product_ids),
+            "os_type": image.os_type,
+        }
+    if source.kind in ("disk", "snapshot"):
+        row = Source.objects.filter(id=source.value, kind=source.kind).first()
+        if row is None:
+            raise FailedPrecondition(f'Source {source.kind} "{source.value}" not found')
+        return {
+            "size": row.size,
+            "min_disk_size": row.size,
+            "product_ids": list(row.product_ids),
+            "os_type": row.os_type,
+        }
+    return {}
+
+
+def image_create(
+    *, caller_id: str, request: CreateImage, idempotency_key: str | None = None, import_owner: str = ""
+) -> Operation:
+    """Validates, then writes the CREATING image, its operation and the key in one transaction."""
+    existing = operations.find_idempotent(caller_id, idempotency_key)
+    if existing is not None:
+        return existing
+    raise_if(_create_violations(request))
+    inherited = _resolve_source(request.source)
+    min_disk_size = request.min_disk_size
+    if inherited:
+        if min_disk_size and min_disk_size < inherited["min_disk_size"]:
+            raise InvalidArgument.field(
+                "min_disk_size",
+                f"must be at least the source's size ({inherited['min_disk_size']} bytes)",
+            )
+        min_disk_size = min_disk_size or inherited["min_disk_size"]
+    image = Image(
+        id=ids.new_id(ids.IMAGE),
+        folder_id=request.folder_id,
+        created_at=timezone.now(),
+        name=request.name,
+        description=request.description,
+        labels=dict(request.labels),
+        family=request.family,
+        min_disk_size=min_disk_size,
+        product_ids=list(request.product_ids) or inherited.get("product_ids", []),
+        os_type=request.os_type or inherited.get("os_type", OsType.TYPE_UNSPECIFIED),
+        pooled=request.pooled,
+        status=ImageStatus.CREATING,
+    )
+    is_import = request.source.kind == "uri"
+    payload = {"source": {"kind": request.source.kind, "id": "" if is_import else request.source.value}}
+    if is_import:
+        from images.importer import redact_url
+
+        # A pre-signed URL's query string is a secret: only the redacted form is stored.
+        payload["source"]["uri"] = redact_url(request.source.value)
+    try:
+        with transaction.atomic():
+            operation = operations.start(
+                kind=OperationKind.CREATE,
+                image_id=image.id,
+                caller_id=caller_id,
+                payload=payload,
+                idempotency_key=idempotency_key,
+                queue="import" if is_import else "default",
+                state=OperationState.RUNNING if is_import else OperationState.PENDING,
+                lease_owner=import_owner if is_import else "",
+            )
+            image.active_operation_id = operation.id
+            image.save(force_insert=True)
+    except IntegrityError as error:
+        return _after_integrity_error(error, caller_id, idempotency_key, request.folder_id, request.name)
+    return operation
+
+
+def _after_integrity_error(
+    error: IntegrityError, caller_id: str, key: str | None, folder_id: str, name: str
+) -> Operation:
+    existing = operations.find_idempotent(caller_id, key)
+    if existing is not None:
+        return existing
+    if name and Image.objects.filter(folder_id=folder_id, name=name).exists():
+        raise AlreadyExists(f'Image with name "{name}" already exists in folder "{folder_id}"')
+    raise error
+
+
+def image_update(
+    *,
+    caller_id: str,
+    image_id: str,
+    update_mask: list[str] | None,
+    values: dict,
+    idempotency_key: str | None = None,
+) -> Operation:
+    """Applies the masked fields now (so names are reserved at once); the worker completes it."""
+    existing = operations.find_idempotent(caller_id, idempotency_key)
+    if existing is not None:
+        return existing
+    violations = rules.check_id(image_id, "image_id")
+    paths = list(UPDATABLE_PATHS) if not update_mask else list(dict.fromkeys(update_mask))
+    unknown = [path for path in paths if path not in UPDATABLE_PATHS]
+    if unknown:
+        violations.append(
+            FieldViolation(
+                "update_mask", f"unknown path {unknown[0]!r}; allowed: {', '.join(UPDATABLE_PATHS)}"
+            )
+        )
+    checks = {
+        "name": lambda: rules.check_name(values.get("name", "")),
+        "description": lambda: rules.check_description(values.get("description", "")),
+        "min_disk_size": lambda: rules.check_min_disk_size(values.get("min_disk_size", 0)),
+        "labels": lambda: rules.check_labels(values.get("labels", {})),
+    }
+    for path in paths:
+        if path in checks:
+            violations += checks[path]()
+    raise_if(violations)
+    image_snapshot = image_get(image_id=image_id)
+    try:
+        with transaction.atomic():
+            image = operations.for_update(Image.objects.filter(id=image_id)).first()
+            if image is None:
+                raise _not_found(image_id)
+            if image.active_operation_id or image.status == ImageStatus.DELETING:
+                raise operations.busy(image_id)
+            previous = {path: getattr(image, path) for path in UPDATABLE_PATHS}
+            for path in paths:
+                value = values.get(
+                    path, {} if path == "labels" else "" if path in ("name", "description") else 0
+                )
+                if path == "min_disk_size":
+                    if not value:
+                        continue  # 0 means "not given"
+                    if image.size and value < image.size:
+                        raise InvalidArgument.field(
+                            "min_disk_size", f"must be at least the image's size ({image.size} bytes)"
+                        )
+                setattr(image, path, dict(value) if path == "labels" else value)
+            operation = operations.start(
+                kind=OperationKind.UPDATE,
+                image_id=image_id,
+                caller_id=caller_id,
+                payload={"previous": previous},
+                idempotency_key=idempotency_key,
+            )
+            image.active_operation_id = operation.id
+            image.save()
+    except IntegrityError as error:
+        return _after_integrity_error(
+            error, caller_id, idempotency_key, image_snapshot.folder_id, values.get("name", "")
+        )
+    return operation
+
+
+def image_delete(*, caller_id: str, image_id: str, idempotency_key: str | None = None) -> Operation:
+    """Marks the image DELETING at once; the worker removes it and its unreferenced data."""
+    existing = operations.find_idempotent(caller_id, idempotency_key)
+    if existing is not None:
+        return existing
+    raise_if(rules.check_id(image_id, "image_id"))
+    try:
+        with transaction.atomic():
+            image = operations.for_update(Image.objects.filter(id=image_id)).first()
+            if image is None:
+                raise _not_found(image_id)
+            if image.active_operation_id or image.status == ImageStatus.DELETING:
+                raise operations.busy(image_id)
+            operation = operations.start(
+                kind=OperationKind.DELETE,
+                image_id=image_id,
+                caller_id=caller_id,
+                payload={"previous_status": image.status},
+                idempotency_key=idempotency_key,
+            )
+            image.status = ImageStatus.DELETING
+            image.active_operation_id = operation.id
+            image.save(update_fields=["status", "active_operation_id"])
+    except IntegrityError as error:
+        return operations.retry_idempotent(caller_id, idempotency_key, error)
+    return operation
+
+
+def image_operations(
+    *, image_id: str, page_size: int = 0, page_token: str = ""
+) -> tuple[list[Operation], str]:
+    raise_if(
+        rules.check_id(image_id, "image_id")
+        + rules.check_page_size(page_size)
+        + rules.check_page_token(page_token)
+    )
+    image_get(image_id=image_id)
+    order_fields = [("created_at", True), ("id", True)]
+    return pagination.keyset_page(
+        Operation.objects.filter(image_id=image_id),
+        order_fields,
+        page_size=rules.page_size_or_default(page_size),
+        page_token=page_token,
+        scope=pagination.token_scope("operations", image_id),
+    )

@@ -1,0 +1,246 @@
+"""The operations worker: claims persisted operations, runs them, renews leases, recovers at start."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import close_old_connections, connection, transaction
+from django.utils import timezone
+
+from images import jobs, operations
+from images.models import Operation, OperationState
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(seconds=30)
+HEARTBEAT_SECONDS = 1.0
+LEASE_RENEW_SECONDS = 5.0
+# Another replica's new operations are noticed by this poll; our own wake a thread at once.
+POLL_SECONDS = 1.0
+PROGRESS_WRITE_SECONDS = 0.5
+
+
+def _noop_progress(phase: str, done: int, total: int) -> None:
+    pass
+
+
+class Worker:
+    """Runs operations on `threads` threads; imports on their own `import_slots` threads."""
+
+    def __init__(self, *, threads: int = 2, import_slots: int | None = None, owner: str | None = None):
+        self.owner = owner or f"worker-{uuid.uuid4().hex[:12]}"
+        self.threads = threads
+        self.import_slots = import_slots or settings.IMAGESERVICE_IMPORT_CONCURRENCY
+        self._wake = threading.Condition()
+        self._signals = 0
+        self._stop = threading.Event()
+        self._abandon = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._imports: ThreadPoolExecutor | None = None
+        self._running: dict[str, threading.Event] = {}
+        self._running_lock = threading.Lock()
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    def recover(self) -> int:
+        """Finishes or fails operations a crash interrupted; returns how many it handled."""
+        now = timezone.now()
+        orphans = Operation.objects.filter(state=OperationState.RUNNING)
+        if connection.vendor != "sqlite":
+            # Several replicas share PostgreSQL: only expired leases belong to dead workers.
+            orphans = orphans.filter(lease_expires_at__lt=now)
+        handled = 0
+        for operation in list(orphans.order_by("created_at")) + list(
+            Operation.objects.filter(state=OperationState.PENDING, queue="default").order_by("created_at")
+        ):
+            log.info("recovering operation %s (%s, %s)", operation.id, operation.kind, operation.state)
+            # An import's URI lived only in the crashed process's memory, so it fails clearly.
+            jobs.run(operation, jobs.JobContext(cancel=threading.Event(), progress=_noop_progress))
+            handled += 1
+        if connection.vendor == "sqlite":
+            # One process owns a SQLite database, so every leftover temp file is a crash's.
+            try:  # TEMP until images.importer lands
+                from images.importer import BlobStore
+            except ImportError:
+                BlobStore = None
+            if BlobStore is not None:
+                BlobStore(settings.IMAGESERVICE_DATA_DIR).cleanup_temp()
+        close_old_connections()
+        return handled
+
+    def start(self) -> None:
+        operations.add_listener(self._on_event)
+        self._imports = ThreadPoolExecutor(max_workers=self.import_slots, thread_name_prefix="import")
+        for index in range(self.threads):
+            thread = threading.Thread(target=self._loop, name=f"worker-{index}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        heartbeat = threading.Thread(target=self._heartbeat, name="worker-heartbeat", daemon=True)
+        heartbeat.start()
+        self._threads.append(heartbeat)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stops claiming; running imports are abandoned (left running) for the next start's recovery."""
+        operations.remove_listener(self._on_event)
+        self._stop.set()
+        self._abandon.set()
+        with self._running_lock:
+            for event in self._running.values():
+                event.set()
+        with self._wake:
+            self._wake.notify_all()
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        if self._imports is not None:
+            self._imports.shutdown(wait=True, cancel_futures=True)
+
+    # --- events ---------------------------------------------------------------------------
+
+    def _on_event(self, event: str, operation_id: str) -> None:
+        if event == "created":
+            with self._wake:
+                self._signals += 1
+                self._wake.notify()
+        elif event == "cancel":
+            with self._running_lock:
+                cancel = self._running.get(operation_id)
+            if cancel is not None:
+                cancel.set()
+
+    def submit_import(self, operation_id: str, uri: str) -> None:
+        """Runs a freshly created import here: its URI exists only in this process's memory."""
+        with self._running_lock:
+            if operation_id in self._running or self._imports is None or self._stop.is_set():
+                return
+            self._running[operation_id] = threading.Event()
+        self._imports.submit(self._run_import, operation_id, uri)
+
+    # --- default queue --------------------------------------------------------------------
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                operation = self._claim()
+            except Exception:
+                log.exception("claiming an operation failed")
+                operation = None
+                time.sleep(0.2)
+            if operation is not None:
+                self._run(operation)
+                continue
+            with self._wake:
+                if self._signals == 0 and not self._stop.is_set():
+                    self._wake.wait(POLL_SECONDS)
+                self._signals = 0
+        connection.close()
+
+    def _claim(self) -> Operation | None:
+        now = timezone.now()
+        candidates = Operation.objects.filter(queue="default", state=OperationState.PENDING)
+        # A cheap read first: an empty queue must not take SQLite's write lock.
+        if not candidates.exists():
+            candidates = Operation.objects.filter(
+                queue="default", state=OperationState.RUNNING, lease_expires_at__lt=now
+            )
+            if not candidates.exists():
+                return None
+        with transaction.atomic():
+            queryset = candidates.order_by("created_at")
+            if connection.vendor == "postgresql":
+                queryset = queryset.select_for_update(skip_locked=True)
+            operation = queryset.first()
+            if operation is None:
+                return None
+            operation.state = OperationState.RUNNING
+            operation.lease_owner = self.owner
+            operation.lease_expires_at = now + LEASE
+            operation.save(update_fields=["state", "lease_owner", "lease_expires_at"])
+        return operation
+
+    def _run(self, operation: Operation) -> None:
+        cancel = threading.Event()
+        with self._running_lock:
+            self._running[operation.id] = cancel
+        try:
+            jobs.run(
+                operation, jobs.JobContext(cancel=cancel, progress=_noop_progress, abandon=self._abandon)
+            )
+        finally:
+            with self._running_lock:
+                self._running.pop(operation.id, None)
+
+    # --- imports --------------------------------------------------------------------------
+
+    def _run_import(self, operation_id: str, uri: str) -> None:
+        from images.importer import BlobStore
+
+        cancel = self._running[operation_id]
+        try:
+            operation = Operation.objects.filter(id=operation_id).first()
+            if operation is None or operation.done:
+                return
+            context = jobs.JobContext(
+                cancel=cancel,
+                progress=self._progress_writer(operation_id),
+                uri=uri,
+                store=BlobStore(settings.IMAGESERVICE_DATA_DIR),
+                abandon=self._abandon,
+            )
+            if operation.cancel_requested:
+                cancel.set()
+            jobs.run(operation, context)
+        except Exception:
+            log.exception("import %s failed unexpectedly", operation_id)
+        finally:
+            with self._running_lock:
+                self._running.pop(operation_id, None)
+
+    @staticmethod
+    def _progress_writer(operation_id: str):
+        last = [0.0]
+
+        def write(phase: str, done: int, total: int) -> None:
+            now = time.monotonic()
+            if now - last[0] < PROGRESS_WRITE_SECONDS and done != total:
+                return
+            last[0] = now
+            Operation.objects.filter(id=operation_id, state=OperationState.RUNNING).update(
+                progress_phase=phase, progress_done=done, progress_total=total
+            )
+
+        return write
+
+    # --- heartbeat: leases and cancels requested through another replica ------------------
+
+    def _heartbeat(self) -> None:
+        last_renew = 0.0
+        last_purge = 0.0
+        while not self._stop.wait(HEARTBEAT_SECONDS):
+            try:
+                with self._running_lock:
+                    running = dict(self._running)
+                if running:
+                    cancelled = Operation.objects.filter(
+                        id__in=list(running), cancel_requested=True
+                    ).values_list("id", flat=True)
+                    for operation_id in cancelled:
+                        running[operation_id].set()
+                now = time.monotonic()
+                if now - last_renew >= LEASE_RENEW_SECONDS:
+                    last_renew = now
+                    Operation.objects.filter(lease_owner=self.owner, state=OperationState.RUNNING).update(
+                        lease_expires_at=timezone.now() + LEASE
+                    )
+                if now - last_purge >= 3600:
+                    last_purge = now
+                    operations.purge_expired_keys()
+            except Exception:
+                log.exception("worker heartbeat failed")
+        connection.close()
