@@ -16,11 +16,10 @@ class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
         self.worker = worker
 
     def Get(self, request, context):
-        return convert.image_to_proto(services.image_get(image_id=request.image_id))
+        return services.image_get(image_id=request.image_id)
 
     def GetLatestByFamily(self, request, context):
-        image = services.image_latest_by_family(folder_id=request.folder_id, family=request.family)
-        return convert.image_to_proto(image)
+        return services.image_latest_by_family(folder_id=request.folder_id, family=request.family)
 
     def List(self, request, context):
         images, next_token = services.image_list(
@@ -30,9 +29,7 @@ class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
             filter=request.filter,
             order_by=request.order_by,
         )
-        return image_service_pb2.ListImagesResponse(
-            images=[convert.image_to_proto(image) for image in images], next_page_token=next_token
-        )
+        return image_service_pb2.ListImagesResponse(images=images, next_page_token=next_token)
 
     def Create(self, request, context):
         call = current()

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from images import filters, ids, operations, pagination, rules
+from images import convert, filters, ids, operations, pagination, reads, rules
+from images.api.gen.yandex.cloud.compute.v1 import image_pb2
 from images.errors import (
     AlreadyExists,
     FailedPrecondition,
@@ -46,7 +47,15 @@ def _not_found(image_id: str) -> NotFound:
     return NotFound(f'Image "{image_id}" not found')
 
 
-def image_get(*, image_id: str) -> Image:
+def image_get(*, image_id: str) -> image_pb2.Image:
+    raise_if(rules.check_id(image_id, "image_id"))
+    image = reads.get_image(image_id)
+    if image is None:
+        raise _not_found(image_id)
+    return image
+
+
+def _image_model(image_id: str) -> Image:
     raise_if(rules.check_id(image_id, "image_id"))
     image = Image.objects.filter(id=image_id).first()
     if image is None:
@@ -54,13 +63,9 @@ def image_get(*, image_id: str) -> Image:
     return image
 
 
-def image_latest_by_family(*, folder_id: str, family: str) -> Image:
+def image_latest_by_family(*, folder_id: str, family: str) -> image_pb2.Image:
     raise_if(rules.check_id(folder_id, "folder_id") + rules.check_family(family, required=True))
-    image = (
-        Image.objects.filter(folder_id=folder_id, family=family, status=ImageStatus.READY)
-        .order_by("-created_at", "-id")
-        .first()
-    )
+    image = reads.latest_image(folder_id, family)
     if image is None:
         raise NotFound(f'Image family "{family}" has no ready image in folder "{folder_id}"')
     return image
@@ -68,7 +73,8 @@ def image_latest_by_family(*, folder_id: str, family: str) -> Image:
 
 def image_list(
     *, folder_id: str, page_size: int = 0, page_token: str = "", filter: str = "", order_by: str = ""
-) -> tuple[list[Image], str]:
+) -> tuple[list[image_pb2.Image], str]:
+    """One page of a folder's images, as protos, with the next page's token."""
     raise_if(
         rules.check_id(folder_id, "folder_id")
         + rules.check_page_size(page_size)
@@ -77,18 +83,18 @@ def image_list(
         + rules.check_order_by_length(order_by)
     )
     conditions = filters.parse_filter(filter)
-    ordering = filters.parse_order_by(order_by)
+    order_fields = filters.parse_order_by(order_by).order_fields()
+    size = rules.page_size_or_default(page_size)
+    scope = pagination.token_scope("images", folder_id, filter, order_by)
+    if reads.can_list_fast(order_fields, bool(conditions)):
+        return reads.list_page(folder_id, order_fields, page_size=size, page_token=page_token, scope=scope)
     queryset = Image.objects.filter(folder_id=folder_id)
     if conditions:
         queryset = queryset.filter(filters.filter_q(conditions))
-    order_fields = ordering.order_fields()
-    return pagination.keyset_page(
-        queryset,
-        order_fields,
-        page_size=rules.page_size_or_default(page_size),
-        page_token=page_token,
-        scope=pagination.token_scope("images", folder_id, filter, order_by),
+    rows, next_token = pagination.keyset_page(
+        queryset, order_fields, page_size=size, page_token=page_token, scope=scope
     )
+    return [convert.image_to_proto(row) for row in rows], next_token
 
 
 def _create_violations(request: CreateImage) -> list[FieldViolation]:
@@ -249,7 +255,7 @@ def image_update(
         if path in checks:
             violations += checks[path]()
     raise_if(violations)
-    image_snapshot = image_get(image_id=image_id)
+    image_snapshot = _image_model(image_id)
     try:
         with transaction.atomic():
             image = operations.for_update(Image.objects.filter(id=image_id)).first()
@@ -322,7 +328,7 @@ def image_operations(
         + rules.check_page_size(page_size)
         + rules.check_page_token(page_token)
     )
-    image_get(image_id=image_id)
+    _image_model(image_id)
     order_fields = [("created_at", True), ("id", True)]
     return pagination.keyset_page(
         Operation.objects.filter(image_id=image_id),

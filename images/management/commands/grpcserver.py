@@ -6,7 +6,7 @@ import threading
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from images.server import build_server
+from images.server import build_server, floor_handler
 
 
 class Command(BaseCommand):
@@ -19,9 +19,17 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=settings.IMAGESERVICE_GRPC_PORT)
         parser.add_argument("--workers", type=int, default=settings.IMAGESERVICE_GRPC_WORKERS)
         parser.add_argument("--rpc-threads", type=int, default=16)
+        parser.add_argument(
+            "--bench-floor",
+            action="store_true",
+            help="also serve an empty method through the same interceptors, as the benchmarks' floor",
+        )
 
-    def handle(self, *args, host, port, workers, rpc_threads, **options):
-        server = build_server(host=host, port=port, workers=workers, rpc_threads=rpc_threads)
+    def handle(self, *args, host, port, workers, rpc_threads, bench_floor, **options):
+        handlers = (floor_handler(),) if bench_floor else ()
+        server = build_server(
+            host=host, port=port, workers=workers, rpc_threads=rpc_threads, generic_handlers=handlers
+        )
         stopping = threading.Event()
 
         def on_signal(signum, frame):

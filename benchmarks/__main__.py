@@ -1,0 +1,114 @@
+"""`make bench`: runs every benchmark suite and prints the figures beside their targets."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/imageservice_bench")
+
+
+def _fresh_sqlite() -> str:
+    path = ROOT / "var" / "bench" / "bench.sqlite3"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(path) + suffix).unlink(missing_ok=True)
+    return f"sqlite:///{path}"
+
+
+def _fresh_postgres() -> str | None:
+    try:
+        import psycopg
+
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            conn.execute("DROP DATABASE IF EXISTS imageservice_bench")
+            conn.execute("CREATE DATABASE imageservice_bench")
+    except Exception as error:  # PostgreSQL is optional for a benchmark run
+        print(f"PostgreSQL unavailable, skipping its run: {error}", file=sys.stderr)
+        return None
+    return PG_URL
+
+
+def run_backend(database_url: str) -> dict:
+    env = dict(os.environ, DATABASE_URL=database_url, PYTHONPATH=str(ROOT))
+    output = subprocess.run(
+        [sys.executable, "-m", "benchmarks.backend"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(output.stdout.strip().splitlines()[-1])
+
+
+def backend_table(runs: dict[str, dict]) -> None:
+    names = list(runs)
+    rows = []
+
+    def add(metric, values, target):
+        rows.append((metric, *values, target))
+
+    add("seed 100,000 images (s)", [f"{r['seed_seconds']:.1f}" for r in runs.values()], "< 60")
+    for key, label in (("floor", "floor (empty handler)"), ("get", "Get"), ("latest", "GetLatestByFamily")):
+        add(
+            f"{label} p50 (ms)",
+            [f"{r[key]['p50']:.3f}" for r in runs.values()],
+            "≤ 2× floor" if key != "floor" else "",
+        )
+        add(
+            f"{label} 8 threads (calls/s)",
+            [f"{r[key]['rps8']:.0f}" for r in runs.values()],
+            "≥ ½ floor" if key != "floor" else "",
+        )
+    for key in ("get", "latest"):
+        add(
+            f"{key} p50 / floor p50",
+            [f"{r[key]['p50'] / r['floor']['p50']:.2f}" for r in runs.values()],
+            "≤ 2.00",
+        )
+        add(
+            f"{key} rps / floor rps",
+            [f"{r[key]['rps8'] / r['floor']['rps8']:.2f}" for r in runs.values()],
+            "≥ 0.50",
+        )
+    add("List(100) first page p50 (ms)", [f"{r['list100_first']['p50']:.2f}" for r in runs.values()], "< 5")
+    add("List(100) page 900 p50 (ms)", [f"{r['list100_page900']['p50']:.2f}" for r in runs.values()], "")
+    add(
+        "page 900 / first page",
+        [f"{r['list100_page900']['p50'] / r['list100_first']['p50']:.2f}" for r in runs.values()],
+        "≤ 1.20",
+    )
+    add("List(1000) p50 (ms)", [f"{r['list1000']['p50']:.2f}" for r in runs.values()], "< 30")
+    add("Create→READY p50 (ms)", [f"{r['create']['p50']:.2f}" for r in runs.values()], "< 50")
+    add("Create→READY sustained (ops/s)", [f"{r['create']['ops8']:.0f}" for r in runs.values()], "≥ 100")
+    _print_table(["backend metric", *names, "target"], rows)
+
+
+def _print_table(header, rows) -> None:
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+    line = " | ".join(str(cell).ljust(width) for cell, width in zip(header, widths))
+    print(line)
+    print("-+-".join("-" * width for width in widths))
+    for row in rows:
+        print(" | ".join(str(cell).ljust(width) for cell, width in zip(row, widths)))
+    print()
+
+
+def main() -> None:
+    suites = sys.argv[1:] or ["backend"]
+    if "backend" in suites:
+        runs = {"SQLite": run_backend(_fresh_sqlite())}
+        pg = _fresh_postgres()
+        if pg:
+            runs["PostgreSQL"] = run_backend(pg)
+        backend_table(runs)
+
+
+if __name__ == "__main__":
+    main()

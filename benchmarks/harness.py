@@ -1,0 +1,70 @@
+"""Small measuring tools shared by the benchmarks: latency percentiles, throughput, free ports."""
+
+from __future__ import annotations
+
+import socket
+import statistics
+import threading
+import time
+from collections.abc import Callable
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def latency(call: Callable[[], object], *, count: int, warmup: int = 50) -> dict[str, float]:
+    """p50/p99 in milliseconds of `count` sequential calls, after `warmup` unmeasured ones."""
+    for _ in range(warmup):
+        call()
+    samples = []
+    for _ in range(count):
+        started = time.perf_counter()
+        call()
+        samples.append((time.perf_counter() - started) * 1000)
+    return {
+        "p50": statistics.median(samples),
+        "p99": percentile(samples, 0.99),
+        "count": count,
+    }
+
+
+def throughput(call: Callable[[], object], *, threads: int, seconds: float) -> float:
+    """Completed calls per second with `threads` callers running for `seconds`."""
+    stop = time.monotonic() + seconds
+    counts = [0] * threads
+    errors: list[BaseException] = []
+
+    def run(index: int) -> None:
+        try:
+            while time.monotonic() < stop:
+                call()
+                counts[index] += 1
+        except BaseException as error:  # a benchmark must not hide failures
+            errors.append(error)
+
+    workers = [threading.Thread(target=run, args=(index,)) for index in range(threads)]
+    started = time.monotonic()
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    if errors:
+        raise errors[0]
+    return sum(counts) / (time.monotonic() - started)
+
+
+def wait_until(condition: Callable[[], bool], *, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out waiting for {what}")
+        time.sleep(0.05)
