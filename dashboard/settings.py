@@ -82,9 +82,11 @@ def _database() -> dict:
         }
         # Tests need a file, not a shared in-memory database: the gRPC server under test runs
         # in other threads and the crash tests in other processes.
-        config["TEST"] = {"NAME": str(VAR_DIR / "test-imageservice.sqlite3")}
+        # One file per test process, so parallel runs on one machine never share it.
+        config["TEST"] = {"NAME": str(VAR_DIR / f"test-imageservice-{os.getpid()}.sqlite3")}
     else:
         config["CONN_HEALTH_CHECKS"] = True
+        config["TEST"] = {"NAME": f"test_{config['NAME']}_{os.getpid()}"}
     return config
 
 
@@ -135,3 +137,40 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("IMAGESERVICE_LOG_LEVEL", "INFO")},
 }
+
+# --- Dashboard (web) -------------------------------------------------------------------------
+# Login everywhere (views opt out with @login_not_required), a request id per web request that
+# the gRPC client forwards, backend errors rendered as pages, and a CSP with no inline code.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "csp.middleware.CSPMiddleware"
+)
+MIDDLEWARE.insert(0, "dashboard.middleware.RequestIdMiddleware")
+MIDDLEWARE += [
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "dashboard.middleware.BackendErrorMiddleware",
+]
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("dashboard.context_processors.dashboard")
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'none'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'none'"],
+    }
+}
+LOGOUT_REDIRECT_URL = "login"
+SESSION_COOKIE_AGE = 12 * 3600
+# Failed sign-ins: after this many within the window, the username (or client address, at a
+# higher bound) waits out the cool-off before the next attempt is even checked.
+DASHBOARD_LOGIN_MAX_FAILURES = int(os.environ.get("DASHBOARD_LOGIN_MAX_FAILURES", "5"))
+DASHBOARD_LOGIN_MAX_FAILURES_PER_ADDRESS = int(
+    os.environ.get("DASHBOARD_LOGIN_MAX_FAILURES_PER_ADDRESS", "20")
+)
+DASHBOARD_LOGIN_WINDOW_SECONDS = int(os.environ.get("DASHBOARD_LOGIN_WINDOW_SECONDS", "900"))
+DASHBOARD_LOGIN_COOL_OFF_SECONDS = int(os.environ.get("DASHBOARD_LOGIN_COOL_OFF_SECONDS", "300"))

@@ -1,9 +1,32 @@
-"""URL routes of the dashboard."""
+"""URL routes of the dashboard: the folder is part of every folder-scoped URL."""
 
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpResponse
 from django.urls import path
 
-from dashboard import views
+from dashboard.views import auth, changes, families, images, operations
+
+
+@login_not_required
+def healthz(request):
+    return HttpResponse("ok", content_type="text/plain")
+
 
 urlpatterns = [
-    path("healthz", views.healthz, name="healthz"),
+    path("healthz", healthz, name="healthz"),
+    path("login/", auth.login_view, name="login"),
+    path("logout/", auth.logout_view, name="logout"),
+    path("", images.home, name="home"),
+    path("folders/go", images.folder_pick, name="folder-pick"),
+    path("f/<str:folder_id>/images/", images.image_list, name="image-list"),
+    path("f/<str:folder_id>/images/new", changes.image_create, name="image-create"),
+    path("f/<str:folder_id>/images/bulk-delete", changes.bulk_delete, name="image-bulk-delete"),
+    path("f/<str:folder_id>/families/", families.family_list, name="family-list"),
+    path("f/<str:folder_id>/families/<str:family>/", families.family_detail, name="family-detail"),
+    path("images/<str:image_id>/", images.image_detail, name="image-detail"),
+    path("images/<str:image_id>/edit", changes.image_edit, name="image-edit"),
+    path("images/<str:image_id>/delete", changes.image_delete, name="image-delete"),
+    path("operations/", operations.operations_tray, name="operations-tray"),
+    path("operations/clear", operations.operations_clear, name="operations-clear"),
+    path("operations/<str:operation_id>/cancel", operations.operation_cancel, name="operation-cancel"),
 ]

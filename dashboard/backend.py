@@ -1,0 +1,352 @@
+"""The dashboard's one gRPC client: a channel per process, deadlines, the user's token, errors as exceptions."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Iterable, Mapping
+
+import grpc
+from django.conf import settings
+from google.protobuf import field_mask_pb2
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
+
+from images.api.gen.imageservice.v1 import extension_pb2, extension_pb2_grpc
+from images.api.gen.yandex.cloud.compute.v1 import image_pb2, image_service_pb2, image_service_pb2_grpc
+from images.api.gen.yandex.cloud.operation import (
+    operation_pb2,
+    operation_service_pb2,
+    operation_service_pb2_grpc,
+)
+from images.errors import FieldViolation
+
+log = logging.getLogger(__name__)
+
+# The contract's gRPC → HTTP table, for error pages.
+HTTP_STATUS = {
+    grpc.StatusCode.INVALID_ARGUMENT: 400,
+    grpc.StatusCode.FAILED_PRECONDITION: 400,
+    grpc.StatusCode.OUT_OF_RANGE: 400,
+    grpc.StatusCode.UNAUTHENTICATED: 401,
+    grpc.StatusCode.PERMISSION_DENIED: 403,
+    grpc.StatusCode.NOT_FOUND: 404,
+    grpc.StatusCode.ALREADY_EXISTS: 409,
+    grpc.StatusCode.ABORTED: 409,
+    grpc.StatusCode.RESOURCE_EXHAUSTED: 429,
+    grpc.StatusCode.CANCELLED: 499,
+    grpc.StatusCode.INTERNAL: 500,
+    grpc.StatusCode.UNKNOWN: 500,
+    grpc.StatusCode.DATA_LOSS: 500,
+    grpc.StatusCode.UNIMPLEMENTED: 501,
+    grpc.StatusCode.UNAVAILABLE: 503,
+    grpc.StatusCode.DEADLINE_EXCEEDED: 504,
+}
+
+
+class BackendError(Exception):
+    """A failed call; `message` is safe to show (it never holds the token or the backend address)."""
+
+    title = "The image service could not do that"
+
+    def __init__(self, message: str, code: grpc.StatusCode = grpc.StatusCode.UNKNOWN):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+    @property
+    def http_status(self) -> int:
+        return HTTP_STATUS.get(self.code, 500)
+
+
+class NotFound(BackendError):
+    title = "Not found"
+
+
+class InvalidArgument(BackendError):
+    title = "The request was not valid"
+
+    def __init__(self, message: str, code: grpc.StatusCode, violations: list[FieldViolation]):
+        super().__init__(message, code)
+        self.violations = violations
+
+
+class FailedPrecondition(BackendError):
+    title = "Not possible right now"
+
+
+class Conflict(BackendError):
+    title = "Conflict"
+
+
+class Unauthenticated(BackendError):
+    title = "The image service did not accept your credentials"
+
+
+class PermissionDenied(BackendError):
+    title = "Not allowed"
+
+
+class ResourceExhausted(BackendError):
+    title = "Too many requests"
+
+
+class Unimplemented(BackendError):
+    title = "Not supported by this server"
+
+
+class Unavailable(BackendError):
+    title = "The image service is unavailable"
+
+
+_ERRORS = {
+    grpc.StatusCode.NOT_FOUND: NotFound,
+    grpc.StatusCode.FAILED_PRECONDITION: FailedPrecondition,
+    grpc.StatusCode.ALREADY_EXISTS: Conflict,
+    grpc.StatusCode.ABORTED: Conflict,
+    grpc.StatusCode.UNAUTHENTICATED: Unauthenticated,
+    grpc.StatusCode.PERMISSION_DENIED: PermissionDenied,
+    grpc.StatusCode.RESOURCE_EXHAUSTED: ResourceExhausted,
+    grpc.StatusCode.UNIMPLEMENTED: Unimplemented,
+    grpc.StatusCode.UNAVAILABLE: Unavailable,
+    grpc.StatusCode.DEADLINE_EXCEEDED: Unavailable,
+}
+
+
+def _violations(error: grpc.Call) -> list[FieldViolation]:
+    try:
+        status = rpc_status.from_call(error)
+    except ValueError:  # details that disagree with the status: ignore them, keep the message
+        return []
+    found: list[FieldViolation] = []
+    for detail in status.details if status else ():
+        if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
+            bad_request = error_details_pb2.BadRequest()
+            detail.Unpack(bad_request)
+            found += [FieldViolation(v.field, v.description) for v in bad_request.field_violations]
+    return found
+
+
+def translate(error: grpc.RpcError) -> BackendError:
+    """The exception a view handles for a failed call."""
+    code = error.code() if hasattr(error, "code") else grpc.StatusCode.UNKNOWN
+    details = (error.details() if hasattr(error, "details") else "") or ""
+    if code == grpc.StatusCode.INVALID_ARGUMENT:
+        return InvalidArgument(details or "The request was not valid.", code, _violations(error))
+    if code == grpc.StatusCode.UNAVAILABLE:
+        # gRPC's own text names addresses and socket errors: not for a web page.
+        return Unavailable("The image service is not reachable right now. Try again in a moment.", code)
+    if code == grpc.StatusCode.DEADLINE_EXCEEDED:
+        return Unavailable("The image service took too long to answer. Try again in a moment.", code)
+    if code in (grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN, grpc.StatusCode.DATA_LOSS):
+        return BackendError("The image service failed on this request.", code)
+    return _ERRORS.get(code, BackendError)(details or code.name, code)
+
+
+class _Channel:
+    """One channel per process (per backend address): gRPC channels multiplex and are thread-safe."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._key: tuple[str, str] | None = None
+        self._channel: grpc.Channel | None = None
+
+    def get(self) -> grpc.Channel:
+        key = (settings.IMAGESERVICE_BACKEND_ADDRESS, settings.IMAGESERVICE_BACKEND_TLS_CA)
+        with self._lock:
+            if self._key != key:
+                if self._channel is not None:
+                    self._channel.close()
+                address, ca_path = key
+                options = [("grpc.keepalive_time_ms", 30_000), ("grpc.enable_retries", 1)]
+                if ca_path:
+                    with open(ca_path, "rb") as ca:
+                        credentials = grpc.ssl_channel_credentials(root_certificates=ca.read())
+                    self._channel = grpc.secure_channel(address, credentials, options=options)
+                else:
+                    self._channel = grpc.insecure_channel(address, options=options)
+                self._key = key
+            return self._channel
+
+
+_channel = _Channel()
+
+# A server without the extension answers UNIMPLEMENTED; remember that for a while instead of asking
+# on every poll.
+_EXTENSION_RETRY_SECONDS = 60.0
+_extension_missing_until = 0.0
+
+
+def _extension_available() -> bool:
+    return time.monotonic() >= _extension_missing_until
+
+
+def _mark_extension_missing() -> None:
+    global _extension_missing_until
+    _extension_missing_until = time.monotonic() + _EXTENSION_RETRY_SECONDS
+
+
+class Backend:
+    """The API as one person sees it: every call carries their token and the web request's id."""
+
+    def __init__(self, token: str, request_id: str | None = None):
+        self._token = token
+        self.request_id = request_id or uuid.uuid4().hex
+        channel = _channel.get()
+        self._images = image_service_pb2_grpc.ImageServiceStub(channel)
+        self._operations = operation_service_pb2_grpc.OperationServiceStub(channel)
+        self._extension = extension_pb2_grpc.ImageExtensionServiceStub(channel)
+
+    def __repr__(self) -> str:  # never the token
+        return f"<Backend request_id={self.request_id}>"
+
+    def _call(self, method, request, *, idempotency_key: str | None = None):
+        metadata = [("authorization", f"Bearer {self._token}"), ("x-request-id", self.request_id)]
+        if idempotency_key:
+            metadata.append(("idempotency-key", idempotency_key))
+        try:
+            return method(request, metadata=metadata, timeout=settings.IMAGESERVICE_BACKEND_TIMEOUT)
+        except grpc.RpcError as error:
+            translated = translate(error)
+            log.info("backend call failed request_id=%s code=%s", self.request_id, translated.code.name)
+            raise translated from None
+
+    # --- images ----------------------------------------------------------------------------
+    def get_image(self, image_id: str) -> image_pb2.Image:
+        return self._call(self._images.Get, image_service_pb2.GetImageRequest(image_id=image_id))
+
+    def latest_by_family(self, folder_id: str, family: str) -> image_pb2.Image | None:
+        """The family's newest READY image, or None when it has none."""
+        request = image_service_pb2.GetImageLatestByFamilyRequest(folder_id=folder_id, family=family)
+        try:
+            return self._call(self._images.GetLatestByFamily, request)
+        except NotFound:
+            return None
+
+    def list_images(
+        self,
+        folder_id: str,
+        *,
+        page_size: int = 0,
+        page_token: str = "",
+        filter: str = "",
+        order_by: str = "",
+    ) -> image_service_pb2.ListImagesResponse:
+        request = image_service_pb2.ListImagesRequest(
+            folder_id=folder_id, page_size=page_size, page_token=page_token, filter=filter, order_by=order_by
+        )
+        return self._call(self._images.List, request)
+
+    def create_image(
+        self,
+        *,
+        folder_id: str,
+        source_kind: str,
+        source: str,
+        name: str = "",
+        description: str = "",
+        family: str = "",
+        labels: Mapping[str, str] | None = None,
+        min_disk_size: int = 0,
+        product_ids: Iterable[str] = (),
+        os_type: int = 0,
+        pooled: bool = False,
+        idempotency_key: str | None = None,
+    ) -> operation_pb2.Operation:
+        """source_kind is one of image_id, disk_id, snapshot_id, uri (the request's oneof)."""
+        request = image_service_pb2.CreateImageRequest(
+            folder_id=folder_id,
+            name=name,
+            description=description,
+            family=family,
+            labels=dict(labels or {}),
+            min_disk_size=min_disk_size,
+            product_ids=list(product_ids),
+            pooled=pooled,
+            **{source_kind: source},
+        )
+        if os_type:
+            request.os.type = os_type
+        return self._call(self._images.Create, request, idempotency_key=idempotency_key)
+
+    def update_image(
+        self, image_id: str, changes: Mapping[str, object], *, idempotency_key: str | None = None
+    ) -> operation_pb2.Operation:
+        """Sends only the given fields, and exactly those paths in update_mask."""
+        request = image_service_pb2.UpdateImageRequest(image_id=image_id)
+        for path, value in changes.items():
+            if path == "labels":
+                request.labels.update(value)
+            else:
+                setattr(request, path, value)
+        request.update_mask.CopyFrom(field_mask_pb2.FieldMask(paths=sorted(changes)))
+        return self._call(self._images.Update, request, idempotency_key=idempotency_key)
+
+    def delete_image(self, image_id: str, *, idempotency_key: str | None = None) -> operation_pb2.Operation:
+        request = image_service_pb2.DeleteImageRequest(image_id=image_id)
+        return self._call(self._images.Delete, request, idempotency_key=idempotency_key)
+
+    def list_image_operations(
+        self, image_id: str, *, page_size: int = 0, page_token: str = ""
+    ) -> image_service_pb2.ListImageOperationsResponse:
+        request = image_service_pb2.ListImageOperationsRequest(
+            image_id=image_id, page_size=page_size, page_token=page_token
+        )
+        return self._call(self._images.ListOperations, request)
+
+    # --- operations ------------------------------------------------------------------------
+    def get_operation(self, operation_id: str) -> operation_pb2.Operation:
+        request = operation_service_pb2.GetOperationRequest(operation_id=operation_id)
+        return self._call(self._operations.Get, request)
+
+    def cancel_operation(self, operation_id: str) -> operation_pb2.Operation:
+        request = operation_service_pb2.CancelOperationRequest(operation_id=operation_id)
+        return self._call(self._operations.Cancel, request)
+
+    def batch_get_operations(
+        self, operation_ids: list[str]
+    ) -> list[tuple[operation_pb2.Operation, extension_pb2.OperationProgress | None]]:
+        """Operations in request order with their progress; one call, or one Get each without the extension."""
+        if not operation_ids:
+            return []
+        if _extension_available():
+            request = extension_pb2.BatchGetOperationsRequest(operation_ids=operation_ids)
+            try:
+                response = self._call(self._extension.BatchGetOperations, request)
+            except Unimplemented:
+                _mark_extension_missing()
+            else:
+                return [
+                    (item.operation, item.progress if item.HasField("progress") else None)
+                    for item in response.operations
+                ]
+        found = []
+        for operation_id in operation_ids:
+            try:
+                found.append((self.get_operation(operation_id), None))
+            except NotFound:
+                continue
+        return found
+
+    def list_families(
+        self, folder_id: str, *, page_size: int = 0, page_token: str = ""
+    ) -> extension_pb2.ListFamiliesResponse:
+        """The extension's family index; raises Unimplemented on a server without it."""
+        if not _extension_available():
+            raise Unimplemented("This server does not list families.", grpc.StatusCode.UNIMPLEMENTED)
+        request = extension_pb2.ListFamiliesRequest(
+            folder_id=folder_id, page_size=page_size, page_token=page_token
+        )
+        try:
+            return self._call(self._extension.ListFamilies, request)
+        except Unimplemented:
+            _mark_extension_missing()
+            raise
+
+
+def forget_extension_state() -> None:
+    """Ask about the extension again on the next call (tests point the client at new servers)."""
+    global _extension_missing_until
+    _extension_missing_until = 0.0

@@ -1,0 +1,25 @@
+"""What every dashboard page shows around its content: the folder, its picker, roles, the operations tray."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+from dashboard import folders, tray
+from dashboard.access import is_editor
+
+
+def dashboard(request) -> dict:
+    if not getattr(request, "user", None) or not request.user.is_authenticated:
+        return {}
+    operations = tray.entries(request)
+    match = getattr(request, "resolver_match", None)
+    section = "families" if match and (match.url_name or "").startswith("family") else "images"
+    return {
+        "folder_id": folders.current(request),
+        "recent_folders": folders.recent(request),
+        "default_folder": settings.IMAGESERVICE_DEFAULT_FOLDER,
+        "can_edit": is_editor(request.user),
+        "section": section,
+        "tray_operations": operations,
+        "tray_running": any(op.running for op in operations),
+    }

@@ -1,0 +1,210 @@
+"""The image list's URL state (filters, sort, page size, visited page tokens) and the API filter it compiles to."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from urllib.parse import urlencode
+
+from images.errors import FieldViolation
+from images.rules import RULES, check_family, check_labels, check_name, check_page_token
+
+STATUSES = ("CREATING", "READY", "ERROR", "DELETING")
+NAME_OPS = {"eq": "is", "ne": "is not", "in": "is any of"}
+# URL value → the API's order_by; the API orders by id when order_by is empty.
+SORTS = {
+    "name": "name asc",
+    "-name": "name desc",
+    "created": "createdAt asc",
+    "-created": "createdAt desc",
+}
+PAGE_SIZES = (10, 25, 50, 100, 200)
+DEFAULT_PAGE_SIZE = 50
+# Tokens of the pages before the current one ride in the URL; a cap keeps the URL bounded.
+MAX_VISITED_PAGES = 40
+
+_SEPARATORS = re.compile(r"[\s,]+")
+
+
+def quote(value: str) -> str:
+    """A string literal of the filter grammar: double quotes, with backslash and quote escaped."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def split_words(text: str) -> list[str]:
+    return [word for word in _SEPARATORS.split(text.strip()) if word]
+
+
+def parse_label_pairs(text: str) -> list[tuple[str, str]]:
+    """ "env=prod, team=web" → [("env", "prod"), ("team", "web")]; a bare key means an empty value."""
+    pairs = []
+    for word in split_words(text):
+        key, _, value = word.partition("=")
+        pairs.append((key, value))
+    return pairs
+
+
+@dataclass(frozen=True)
+class ListState:
+    """Everything that decides one page of the image list; it round-trips through the query string."""
+
+    name: str = ""
+    name_op: str = "eq"
+    family: str = ""
+    statuses: tuple[str, ...] = ()
+    labels: str = ""
+    sort: str = ""
+    size: int = DEFAULT_PAGE_SIZE
+    page: str = ""  # the current page's token; "" is the first page
+    prev: tuple[str, ...] = field(default=())  # tokens of the pages visited before, oldest first
+
+    # --- the API request -------------------------------------------------------------------
+    def names(self) -> list[str]:
+        return (
+            split_words(self.name)
+            if self.name_op == "in"
+            else ([self.name.strip()] if self.name.strip() else [])
+        )
+
+    def api_filter(self) -> str:
+        conditions = []
+        names = self.names()
+        if names:
+            if self.name_op == "in":
+                conditions.append(f"name IN ({', '.join(quote(n) for n in names)})")
+            else:
+                conditions.append(f"name {'!=' if self.name_op == 'ne' else '='} {quote(names[0])}")
+        if self.family:
+            conditions.append(f"family = {quote(self.family)}")
+        if self.statuses:
+            if len(self.statuses) == 1:
+                conditions.append(f"status = {quote(self.statuses[0])}")
+            else:
+                conditions.append(f"status IN ({', '.join(quote(s) for s in self.statuses)})")
+        for key, value in parse_label_pairs(self.labels):
+            conditions.append(f"labels.{key} = {quote(value)}")
+        return " AND ".join(conditions)
+
+    def order_by(self) -> str:
+        return SORTS.get(self.sort, "")
+
+    @property
+    def is_filtered(self) -> bool:
+        return bool(self.names() or self.family or self.statuses or self.labels.strip())
+
+    @property
+    def page_number(self) -> int:
+        return len(self.prev) + 1
+
+    # --- URLs ------------------------------------------------------------------------------
+    def params(self) -> list[tuple[str, str]]:
+        """Only what differs from the defaults, in a stable order, so equal views share one URL."""
+        pairs: list[tuple[str, str]] = []
+        if self.name.strip():
+            pairs.append(("name", self.name.strip()))
+            if self.name_op != "eq":
+                pairs.append(("name_op", self.name_op))
+        if self.family:
+            pairs.append(("family", self.family))
+        pairs += [("status", status) for status in self.statuses]
+        if self.labels.strip():
+            pairs.append(("labels", self.labels.strip()))
+        if self.sort:
+            pairs.append(("sort", self.sort))
+        if self.size != DEFAULT_PAGE_SIZE:
+            pairs.append(("size", str(self.size)))
+        pairs += [("prev", token) for token in self.prev]
+        if self.page:
+            pairs.append(("page", self.page))
+        return pairs
+
+    def query(self) -> str:
+        pairs = self.params()
+        return "?" + urlencode(pairs) if pairs else ""
+
+    def first_page(self) -> ListState:
+        return replace(self, page="", prev=())
+
+    def next_page(self, token: str) -> ListState:
+        return replace(self, page=token, prev=(*self.prev, self.page)[-MAX_VISITED_PAGES:])
+
+    def previous_page(self) -> ListState | None:
+        if not self.prev:
+            return None
+        return replace(self, page=self.prev[-1], prev=self.prev[:-1])
+
+    def sorted_by(self, column: str) -> ListState:
+        """Clicking a column: ascending first, then descending, then back to the API default."""
+        if self.sort == column:
+            sort = "-" + column
+        elif self.sort == "-" + column:
+            sort = ""
+        else:
+            sort = column
+        return replace(self, sort=sort).first_page()
+
+    def sort_direction(self, column: str) -> str:
+        """aria-sort value of a column header."""
+        if self.sort == column:
+            return "ascending"
+        if self.sort == "-" + column:
+            return "descending"
+        return "none"
+
+
+def parse_state(query) -> tuple[ListState, dict[str, str]]:
+    """A ListState from a QueryDict, and early errors per form field (from the shared rules)."""
+    errors: dict[str, str] = {}
+    name_op = query.get("name_op", "eq")
+    if name_op not in NAME_OPS:
+        name_op = "eq"
+    try:
+        size = int(query.get("size", DEFAULT_PAGE_SIZE))
+    except ValueError:
+        size = DEFAULT_PAGE_SIZE
+    if size not in PAGE_SIZES:
+        size = DEFAULT_PAGE_SIZE
+    sort = query.get("sort", "")
+    state = ListState(
+        name=query.get("name", "")[:1000],
+        name_op=name_op,
+        family=query.get("family", "").strip()[:100],
+        statuses=tuple(s for s in STATUSES if s in query.getlist("status")),
+        labels=query.get("labels", "")[:1000],
+        sort=sort if sort in SORTS else "",
+        size=size,
+        page=query.get("page", ""),
+        prev=tuple(query.getlist("prev"))[-MAX_VISITED_PAGES:],
+    )
+    for name in state.names():
+        for violation in check_name(name):
+            errors["name"] = f"{name!r} {violation.description}"
+    for violation in check_family(state.family):
+        errors["family"] = f"Family {violation.description}"
+    pairs = parse_label_pairs(state.labels)
+    for violation in check_labels(dict(pairs)):
+        errors["labels"] = _capitalized(violation.description)
+    if len(pairs) != len(dict(pairs)):
+        errors["labels"] = "Each label key may appear once."
+    for token in (state.page, *state.prev):
+        if check_page_token(token):
+            return replace(state, page="", prev=()), errors
+    if len(state.api_filter()) > RULES["filter"].max_length:
+        errors["name"] = f"The filter is longer than {RULES['filter'].max_length} characters."
+    return state, errors
+
+
+def _capitalized(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def violations_to_errors(violations: list[FieldViolation]) -> dict[str, str]:
+    """The backend's verdict on a List request, placed on the filter form."""
+    errors = {}
+    for violation in violations:
+        target = {"filter": "name", "order_by": "sort", "page_size": "size"}.get(violation.field)
+        if violation.field == "page_token":
+            errors["page"] = "This page link has expired. Start again from the first page."
+        elif target:
+            errors[target] = _capitalized(violation.description)
+    return errors

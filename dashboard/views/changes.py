@@ -1,0 +1,251 @@
+"""Changing images: create, edit (with a preview and a stale-form check), delete and bulk delete."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from dashboard import folders, tray
+from dashboard.access import editor_required
+from dashboard.backend import BackendError, Conflict, FailedPrecondition, InvalidArgument, NotFound
+from dashboard.diffs import changed_fields, diff
+from dashboard.filters import quote
+from dashboard.forms import CreateImageForm, EditImageForm, label_rows, sign_snapshot
+from dashboard.presenters import ImageView
+from dashboard.views.common import backend_for, render_view
+from images.rules import check_id
+
+MAX_BULK = 200
+
+
+def _fresh_key(form) -> None:
+    """A new idempotency key once a submission reached the backend and failed: the retry is a new request."""
+    form.data = form.data.copy()
+    form.data["idempotency_key"] = uuid.uuid4().hex
+
+
+def _name_taken(form, name: str) -> None:
+    form.add_error("name", f"An image named “{name}” already exists in this folder. Choose another name.")
+
+
+def _prefill(backend, request) -> dict:
+    """Initial values for "new version of this image": family, description, labels, product ids, OS."""
+    source_id = request.GET.get("from", "")
+    if not source_id or check_id(source_id, "from"):
+        return {"family": request.GET.get("family", "")[:63]}
+    try:
+        image = ImageView.from_proto(backend.get_image(source_id))
+    except NotFound:
+        return {}
+    os_value = {"Linux": "1", "Windows": "2"}.get(image.os, "")
+    return {
+        "family": image.family,
+        "description": image.description,
+        "labels": image.labels,
+        "product_ids": image.product_ids,
+        "os": os_value,
+    }
+
+
+@editor_required
+@require_http_methods(["GET", "POST"])
+def image_create(request, folder_id: str):
+    if not folders.is_valid(folder_id):
+        raise Http404("No such folder.")
+    folders.use(request, folder_id)
+    backend = backend_for(request)
+    status, extra_rows = 200, 1
+    if request.method == "GET":
+        form = CreateImageForm(initial=_prefill(backend, request))
+    else:
+        form = CreateImageForm(request.POST)
+        if "add_label" in request.POST:  # the labels editor without JavaScript
+            extra_rows = 2
+        elif form.is_valid():
+            data = form.cleaned_data
+            kind, source = form.source()
+            try:
+                operation = backend.create_image(
+                    folder_id=folder_id,
+                    source_kind=kind,
+                    source=source,
+                    name=data["name"],
+                    description=data["description"],
+                    family=data["family"],
+                    labels=data["labels"],
+                    min_disk_size=data["min_disk_size"],
+                    product_ids=data["product_ids"],
+                    os_type=int(data["os"] or 0),
+                    pooled=data["pooled"],
+                    idempotency_key=data["idempotency_key"] or None,
+                )
+            except InvalidArgument as error:
+                form.add_violations(error.violations) if error.violations else form.add_error(
+                    None, error.message
+                )
+                status = 400
+            except Conflict:
+                _name_taken(form, data["name"])
+                status = 409
+            except FailedPrecondition as error:
+                form.add_error("source_id" if kind != "uri" else "uri", error.message)
+                status = 400
+            else:
+                started = tray.remember(request, operation, image_name=data["name"])
+                messages.success(request, f"Creating image {data['name'] or started.image_id}.")
+                return redirect("image-detail", image_id=started.image_id)
+            _fresh_key(form)
+        else:
+            status = 400
+    context = {"form": form, "label_rows": label_rows(form, extra_rows), "folder_id": folder_id}
+    return render_view(request, "images/create.html", context, status=status)
+
+
+@editor_required
+@require_http_methods(["GET", "POST"])
+def image_edit(request, image_id: str):
+    backend = backend_for(request)
+    image = ImageView.from_proto(backend.get_image(image_id))
+    folders.use(request, image.folder_id)
+    current = image.editable()
+    context = {"image": image, "step": "edit", "changes": [], "server_changes": [], "notice": ""}
+    status, extra_rows = 200, 1
+    if request.method == "GET":
+        form = EditImageForm.for_image(current)
+    else:
+        form = EditImageForm(request.POST)
+        step = request.POST.get("step", "review")
+        if "add_label" in request.POST:
+            extra_rows = 2
+        elif not form.is_valid():
+            status = 400
+        elif form.cleaned_data["snapshot"] != current:
+            # Someone changed the image after this form was opened: show what, and let the person
+            # review their edit against the image as it is now instead of overwriting blindly.
+            context["server_changes"] = diff(form.cleaned_data["snapshot"], current)
+            form.data = form.data.copy()
+            form.data["snapshot"] = sign_snapshot(current)
+            status = 409
+        elif step != "edit":
+            values = form.values()
+            paths = changed_fields(current, values)
+            context["changes"] = diff(current, values)
+            if not paths:
+                context["notice"] = "Nothing to save: the form matches the image."
+            elif step == "review":
+                context["step"] = "review"
+            else:
+                try:
+                    operation = backend.update_image(
+                        image_id,
+                        {path: values[path] for path in paths},
+                        idempotency_key=form.cleaned_data["idempotency_key"] or None,
+                    )
+                except InvalidArgument as error:
+                    form.add_violations(error.violations) if error.violations else form.add_error(
+                        None, error.message
+                    )
+                    status = 400
+                except Conflict:
+                    _name_taken(form, values["name"])
+                    status = 409
+                except FailedPrecondition as error:
+                    form.add_error(None, f"{error.message} Wait for it to finish, then save again.")
+                    status = 400
+                else:
+                    tray.remember(request, operation, image_name=values["name"] or image.name)
+                    messages.success(request, f"Saving {len(context['changes'])} change(s) to {image.title}.")
+                    return redirect("image-detail", image_id=image_id)
+                _fresh_key(form)
+    context.update(form=form, label_rows=label_rows(form, extra_rows))
+    return render_view(request, "images/edit.html", context, status=status)
+
+
+def _successor(backend, image: ImageView) -> tuple[bool, ImageView | None]:
+    """Whether the image is its family's latest and, if so, which READY image takes over."""
+    if not image.family:
+        return False, None
+    latest = backend.latest_by_family(image.folder_id, image.family)
+    if latest is None or latest.id != image.id:
+        return False, None
+    candidates = backend.list_images(
+        image.folder_id,
+        page_size=2,
+        filter=f'family = {quote(image.family)} AND status = "READY"',
+        order_by="createdAt desc",
+    )
+    following = [c for c in candidates.images if c.id != image.id]
+    return True, ImageView.from_proto(following[0]) if following else None
+
+
+@editor_required
+@require_http_methods(["GET", "POST"])
+def image_delete(request, image_id: str):
+    backend = backend_for(request)
+    image = ImageView.from_proto(backend.get_image(image_id))
+    folders.use(request, image.folder_id)
+    is_latest, successor = _successor(backend, image)
+    context = {"image": image, "is_latest": is_latest, "successor": successor, "error": ""}
+    status = 200
+    if request.method == "POST":
+        try:
+            operation = backend.delete_image(
+                image_id, idempotency_key=request.POST.get("idempotency_key") or None
+            )
+        except (FailedPrecondition, Conflict) as error:
+            context["error"] = error.message
+            status = 400
+        else:
+            tray.remember(request, operation, image_name=image.name)
+            messages.success(request, f"Deleting image {image.title}.")
+            return redirect("image-list", folder_id=image.folder_id)
+    context["idempotency_key"] = uuid.uuid4().hex
+    return render_view(request, "images/delete.html", context, status=status)
+
+
+def _list_url(request, folder_id: str) -> str:
+    base = reverse("image-list", args=[folder_id])
+    back = request.POST.get("back", "")
+    return back if back.startswith(base) and "//" not in back else base
+
+
+@editor_required
+@require_POST
+def bulk_delete(request, folder_id: str):
+    """Step 1 (confirm) names every selected image; step 2 (delete) reports a result per image."""
+    if not folders.is_valid(folder_id):
+        raise Http404("No such folder.")
+    folders.use(request, folder_id)
+    back = _list_url(request, folder_id)
+    ids = list(dict.fromkeys(i for i in request.POST.getlist("ids") if not check_id(i, "id")))[:MAX_BULK]
+    if not ids:
+        messages.info(request, "Select one or more images to delete first.")
+        return redirect(back)
+    backend = backend_for(request)
+    step = request.POST.get("step", "confirm")
+    rows = []
+    for image_id in ids:
+        row = {"id": image_id, "image": None, "ok": None, "message": ""}
+        if step == "delete":
+            try:
+                operation = backend.delete_image(image_id)
+            except BackendError as error:
+                row.update(ok=False, message=error.message)
+            else:
+                view = tray.remember(request, operation, image_name=request.POST.get(f"name_{image_id}", ""))
+                row.update(ok=True, message="Deleting", operation=view)
+        else:
+            try:
+                row["image"] = ImageView.from_proto(backend.get_image(image_id))
+            except NotFound:
+                row.update(ok=False, message="Already gone")
+        rows.append(row)
+    context = {"rows": rows, "step": step, "back": back, "folder_id": folder_id}
+    if step == "delete":
+        context["succeeded"] = sum(1 for row in rows if row["ok"])
+    return render_view(request, "images/bulk_delete.html", context)

@@ -1,0 +1,158 @@
+"""Families for operators: each family's latest READY image, and one family's versions as a timeline."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.http import Http404
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+
+from dashboard import folders
+from dashboard.backend import InvalidArgument, Unimplemented
+from dashboard.diffs import diff
+from dashboard.filters import quote
+from dashboard.presenters import ImageView, timestamp
+from dashboard.views.common import backend_for, render_view
+from images.rules import check_family, check_page_token
+
+FAMILIES_PAGE_SIZE = 100
+VERSIONS_PAGE_SIZE = 20
+# Without the extension, families come from scanning List; beyond this many images, say it is partial.
+FALLBACK_SCAN_PAGES = 10
+FALLBACK_PAGE_SIZE = 1000
+
+
+def _pager(request, base: str, next_token: str) -> dict:
+    token = request.GET.get("page", "")
+    prev = [t for t in request.GET.getlist("prev") if not check_page_token(t)]
+    if check_page_token(token):
+        token, prev = "", []
+
+    def link(page: str, visited: list[str]) -> str:
+        pairs = [*(("prev", t) for t in visited), *([("page", page)] if page else [])]
+        return base + ("?" + urlencode(pairs) if pairs else "")
+
+    return {
+        "token": token,
+        "page_number": len(prev) + 1,
+        "next_url": link(next_token, [*prev, token]) if next_token else "",
+        "prev_url": link(prev[-1], prev[:-1]) if token and prev else (base if token else ""),
+    }
+
+
+def _scan_families(backend, folder_id: str) -> tuple[list[dict], bool]:
+    """The fallback for servers without ListFamilies: group a bounded scan of List by family."""
+    families: dict[str, dict] = {}
+    token, partial = "", False
+    for _ in range(FALLBACK_SCAN_PAGES):
+        response = backend.list_images(folder_id, page_size=FALLBACK_PAGE_SIZE, page_token=token)
+        for proto in response.images:
+            if not proto.family:
+                continue
+            entry = families.setdefault(
+                proto.family, {"name": proto.family, "count": 0, "latest": None, "last": None}
+            )
+            image = ImageView.from_proto(proto)
+            entry["count"] += 1
+            if entry["last"] is None or (image.created_at, image.id) > (
+                entry["last"].created_at,
+                entry["last"].id,
+            ):
+                entry["last"] = image
+            newest = entry["latest"]
+            if image.status == "READY" and (
+                newest is None or (image.created_at, image.id) > (newest.created_at, newest.id)
+            ):
+                entry["latest"] = image
+        token = response.next_page_token
+        if not token:
+            break
+    else:
+        partial = True
+    rows = [
+        {
+            "name": e["name"],
+            "count": e["count"],
+            "latest": e["latest"],
+            "last_change_at": e["last"].created_at,
+        }
+        for e in sorted(families.values(), key=lambda e: e["name"])
+    ]
+    return rows, partial
+
+
+@require_GET
+def family_list(request, folder_id: str):
+    if not folders.is_valid(folder_id):
+        raise Http404("No such folder.")
+    folders.use(request, folder_id)
+    backend = backend_for(request)
+    base = reverse("family-list", args=[folder_id])
+    token = request.GET.get("page", "")
+    try:
+        response = backend.list_families(folder_id, page_size=FAMILIES_PAGE_SIZE, page_token=token)
+    except Unimplemented:
+        rows, partial = _scan_families(backend, folder_id)
+        context = {"families": rows, "partial": partial, "fallback": True, **_pager(request, base, "")}
+    else:
+        rows = [
+            {
+                "name": family.name,
+                "count": family.image_count,
+                "latest": ImageView.from_proto(family.latest_image)
+                if family.HasField("latest_image")
+                else None,
+                "last_change_at": timestamp(family.last_change_at),
+            }
+            for family in response.families
+        ]
+        context = {"families": rows, "partial": False, "fallback": False}
+        context.update(_pager(request, base, response.next_page_token))
+    return render_view(request, "families/list.html", context, fragment="families")
+
+
+@require_GET
+def family_detail(request, folder_id: str, family: str):
+    if not folders.is_valid(folder_id) or check_family(family, required=True):
+        raise Http404("No such family.")
+    folders.use(request, folder_id)
+    backend = backend_for(request)
+    base = reverse("family-detail", args=[folder_id, family])
+    token = request.GET.get("page", "")
+    try:
+        response = backend.list_images(
+            folder_id,
+            page_size=VERSIONS_PAGE_SIZE,
+            page_token="" if check_page_token(token) else token,
+            filter=f"family = {quote(family)}",
+            order_by="createdAt desc",
+        )
+    except InvalidArgument:
+        # An expired or foreign page token: start again from the newest version.
+        response = backend.list_images(
+            folder_id,
+            page_size=VERSIONS_PAGE_SIZE,
+            filter=f"family = {quote(family)}",
+            order_by="createdAt desc",
+        )
+    latest = backend.latest_by_family(folder_id, family)
+    versions = [ImageView.from_proto(image) for image in response.images]
+    timeline = []
+    for index, image in enumerate(versions):
+        older = versions[index + 1] if index + 1 < len(versions) else None
+        timeline.append(
+            {
+                "image": image,
+                "is_latest": latest is not None and image.id == latest.id,
+                "changes": diff(older.comparable(), image.comparable()) if older else None,
+                "first": older is None and not response.next_page_token,
+            }
+        )
+    context = {
+        "family": family,
+        "timeline": timeline,
+        "latest": ImageView.from_proto(latest) if latest else None,
+        **_pager(request, base, response.next_page_token),
+    }
+    return render_view(request, "families/detail.html", context, fragment="timeline")

@@ -1,0 +1,128 @@
+"""Browsing: the folder's image list (filters, sort, pages in the URL) and one image's page."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+
+from dashboard import folders
+from dashboard.backend import InvalidArgument, NotFound
+from dashboard.filters import NAME_OPS, PAGE_SIZES, STATUSES, parse_state, violations_to_errors
+from dashboard.presenters import ImageView, OperationView
+from dashboard.views.common import backend_for, render_view, wants_fragment
+
+OPERATIONS_PAGE_SIZE = 10
+
+
+@require_GET
+def home(request):
+    return redirect("image-list", folder_id=folders.last_used(request))
+
+
+@require_GET
+def folder_pick(request):
+    """The folder picker's target: a GET form, so it works without JavaScript."""
+    folder_id = request.GET.get("folder", "").strip()
+    if not folders.is_valid(folder_id):
+        messages.error(request, "A folder ID is 1 to 50 characters.")
+        return redirect("image-list", folder_id=folders.last_used(request))
+    return redirect("image-list", folder_id=folder_id)
+
+
+def _check_folder(folder_id: str) -> None:
+    if not folders.is_valid(folder_id):
+        raise Http404("No such folder.")
+
+
+@require_GET
+def image_list(request, folder_id: str):
+    _check_folder(folder_id)
+    folders.use(request, folder_id)
+    state, errors = parse_state(request.GET)
+    images, next_token, list_error = [], "", None
+    if not errors:
+        try:
+            response = backend_for(request).list_images(
+                folder_id,
+                page_size=state.size,
+                page_token=state.page,
+                filter=state.api_filter(),
+                order_by=state.order_by(),
+            )
+        except InvalidArgument as error:
+            errors = violations_to_errors(error.violations)
+            if not errors:
+                list_error = error.message
+        else:
+            images = [ImageView.from_proto(image) for image in response.images]
+            next_token = response.next_page_token
+    base = reverse("image-list", args=[folder_id])
+    previous = state.previous_page()
+    context = {
+        "state": state,
+        "errors": errors,
+        "list_error": list_error,
+        "images": images,
+        "url": base + state.query(),
+        "first_url": base + state.first_page().query() if state.page else "",
+        "next_url": base + state.next_page(next_token).query() if next_token else "",
+        "prev_url": base + previous.query() if previous else "",
+        "sort_urls": {column: base + state.sorted_by(column).query() for column in ("name", "created")},
+        "clear_url": base
+        + replace(state.first_page(), name="", name_op="eq", family="", statuses=(), labels="").query(),
+        "name_ops": NAME_OPS,
+        "statuses": STATUSES,
+        "page_sizes": PAGE_SIZES,
+    }
+    return render_view(
+        request, "images/list.html", context, fragment="results", status=400 if errors else 200
+    )
+
+
+def _operations_page(request, backend, image_id: str) -> dict:
+    token = request.GET.get("ops", "")
+    prev = request.GET.getlist("ops_prev")
+    response = backend.list_image_operations(image_id, page_size=OPERATIONS_PAGE_SIZE, page_token=token)
+    base = reverse("image-detail", args=[image_id])
+
+    def link(page_token: str, visited: list[str]) -> str:
+        return f"{base}?{urlencode([*(('ops_prev', t) for t in visited), ('ops', page_token)])}#operations"
+
+    return {
+        "operations": [OperationView.from_proto(op) for op in response.operations],
+        "ops_next_url": link(response.next_page_token, [*prev, token]) if response.next_page_token else "",
+        "ops_prev_url": (link(prev[-1], prev[:-1]) if prev else "") if token else "",
+        "ops_page": len(prev) + 1 if token else 1,
+    }
+
+
+@require_GET
+def image_detail(request, image_id: str):
+    backend = backend_for(request)
+    try:
+        image = ImageView.from_proto(backend.get_image(image_id))
+    except NotFound:
+        if wants_fragment(request):
+            # An open page whose image was just deleted: say so in place.
+            return render_view(
+                request, "images/detail.html", {"gone": True, "image_id": image_id}, fragment="detail"
+            )
+        raise
+    folders.use(request, image.folder_id)
+    latest = backend.latest_by_family(image.folder_id, image.family) if image.family else None
+    context = {
+        "image": image,
+        "latest": ImageView.from_proto(latest) if latest else None,
+        "is_latest": latest is not None and latest.id == image.id,
+        "default_folder": settings.IMAGESERVICE_DEFAULT_FOLDER,
+        **_operations_page(request, backend, image_id),
+    }
+    fragment = "operations" if request.GET.get("ops") is not None and wants_fragment(request) else "detail"
+    return render_view(request, "images/detail.html", context, fragment=fragment)

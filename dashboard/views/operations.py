@@ -1,0 +1,70 @@
+"""The operations tray: one poll for all running operations (286 when none runs), Cancel, Clear."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from dashboard import tray
+from dashboard.access import editor_required
+from dashboard.backend import BackendError
+from dashboard.views.common import backend_for, wants_fragment
+
+# htmx stops an `every` trigger when the answer has this status.
+STOP_POLLING = 286
+
+
+def _tray_response(request, *, finished=()) -> TemplateResponse:
+    operations = tray.entries(request)
+    running = any(op.running for op in operations)
+    context = {"tray_operations": operations, "tray_running": running}
+    response = TemplateResponse(
+        request, "partials/tray.html", context, status=200 if running else STOP_POLLING
+    )
+    if finished:
+        # Pages showing these images listen for this event and refresh their own fragment.
+        response["HX-Trigger"] = "images-changed"
+    return response
+
+
+def _back(request):
+    target = request.POST.get("next", "") or "/"
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = "/"
+    return redirect(target)
+
+
+@require_GET
+def operations_tray(request):
+    finished = (
+        tray.refresh(request, backend_for(request)) if any(op.running for op in tray.entries(request)) else []
+    )
+    return _tray_response(request, finished=finished)
+
+
+@editor_required
+@require_POST
+def operation_cancel(request, operation_id: str):
+    try:
+        operation = backend_for(request).cancel_operation(operation_id)
+    except BackendError as error:
+        if not wants_fragment(request):
+            messages.error(request, f"Could not cancel: {error.message}")
+            return _back(request)
+        raise
+    tray.replace(request, operation)
+    if wants_fragment(request):
+        return _tray_response(request)
+    messages.info(request, "Cancel requested.")
+    return _back(request)
+
+
+@require_POST
+def operations_clear(request):
+    tray.clear_finished(request)
+    if wants_fragment(request):
+        return _tray_response(request)
+    return _back(request)

@@ -1,0 +1,103 @@
+// The dashboard's only script: keyboard shortcuts, the labels editor, list selection, source fields.
+// No inline handlers anywhere (the CSP forbids them); everything hangs off data- attributes.
+(function () {
+  "use strict";
+
+  function typingIn(target) {
+    return target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
+  }
+
+  // "/" focuses the list filter, as in most consoles.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey || typingIn(event.target)) return;
+    var filter = document.querySelector("[data-filter-focus]");
+    if (filter) {
+      event.preventDefault();
+      filter.focus();
+      filter.select();
+    }
+  });
+
+  // Labels editor: add and remove rows in place (without JavaScript, "Add label" asks the server).
+  document.addEventListener("click", function (event) {
+    var add = event.target.closest("[data-add-label]");
+    if (add) {
+      var editor = add.closest("fieldset");
+      var template = editor.querySelector("template");
+      var rows = editor.querySelector("[data-label-rows]");
+      event.preventDefault();
+      rows.appendChild(template.content.cloneNode(true));
+      rows.lastElementChild.querySelector("input").focus();
+      return;
+    }
+    var remove = event.target.closest("[data-remove-label]");
+    if (remove) {
+      var row = remove.closest(".label-row");
+      var container = row.parentElement;
+      row.remove();
+      var next = container.querySelector("input");
+      if (next) next.focus();
+    }
+  });
+
+  function revealRemoveButtons(root) {
+    root.querySelectorAll("[data-remove-label][hidden]").forEach(function (button) {
+      button.hidden = false;
+    });
+  }
+
+  // List selection: "select all" and a live count on the bulk button.
+  function updateBulk(form) {
+    if (!form) return;
+    var boxes = form.querySelectorAll("input[name=ids]");
+    var checked = form.querySelectorAll("input[name=ids]:checked").length;
+    var button = form.querySelector("[data-bulk-button]");
+    if (button) {
+      button.disabled = checked === 0;
+      button.textContent = checked ? "Delete " + checked + " selected…" : "Delete selected…";
+    }
+    var all = form.querySelector("[data-select-all]");
+    if (all) {
+      all.checked = checked > 0 && checked === boxes.length;
+      all.indeterminate = checked > 0 && checked < boxes.length;
+    }
+  }
+
+  document.addEventListener("change", function (event) {
+    var target = event.target;
+    if (target.matches("[data-select-all]")) {
+      target.form.querySelectorAll("input[name=ids]").forEach(function (box) {
+        box.checked = target.checked;
+      });
+    }
+    if (target.form && target.form.id === "bulk") updateBulk(target.form);
+    if (target.closest("[data-source-kinds]")) showSourceField(target.form);
+  });
+
+  // Create form: show the source ID field or the URI field, as the chosen source needs.
+  function showSourceField(form) {
+    if (!form) return;
+    var checked = form.querySelector("[data-source-kinds] input:checked");
+    var isUri = checked && checked.value === "uri";
+    var idField = form.querySelector("[data-source-field=id]");
+    var uriField = form.querySelector("[data-source-field=uri]");
+    if (idField) idField.hidden = isUri;
+    if (uriField) uriField.hidden = !isUri;
+    var label = idField && idField.querySelector("label");
+    if (label && checked) label.textContent = checked.parentElement.textContent.trim() + " ID";
+  }
+
+  function init(root) {
+    revealRemoveButtons(root);
+    updateBulk(document.getElementById("bulk"));
+    var kinds = document.querySelector("[data-source-kinds]");
+    if (kinds) showSourceField(kinds.closest("form"));
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    init(document);
+  });
+  document.addEventListener("htmx:afterSettle", function (event) {
+    init(event.target);
+  });
+})();
