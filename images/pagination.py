@@ -157,7 +157,7 @@ def after_q(order_fields: Sequence[tuple[str, bool]], last: Sequence[Any]) -> Q:
     q = Q()
     for index, (field, descending) in enumerate(order_fields):
         equal = {name: value for (name, _), value in zip(order_fields[:index], last[:index], strict=True)}
-        beyond = {f"{field}__{'lte' if descending else 'gt'}": last[index]}
+        beyond = {f"{field}__{'lt' if descending else 'gt'}": last[index]}
         q |= Q(**equal, **beyond)
     return q
 
