@@ -105,26 +105,38 @@ def _prepare_create(operation: Operation, context: JobContext) -> dict:
 def _complete(operation_id: str, fields: dict) -> None:
     with transaction.atomic():
         operation = operations.for_update(Operation.objects.filter(id=operation_id)).first()
-        if operation is None or operation.done:
-            return
-        if operation.cancel_requested:
-            roll_back(operation)
-            operations.finish_error(operation, operations.CANCELLED, "operation cancelled")
-            _release_blob_on_commit(fields.get("blob", ""))
-            return
-        handler = {
-            OperationKind.CREATE: _finish_create,
-            OperationKind.UPDATE: _finish_update,
-            OperationKind.DELETE: _finish_delete,
-        }[operation.kind]
-        try:
-            response = handler(operation, fields)
-        except JobFailed as failure:
-            roll_back(operation)
-            operations.finish_error(operation, failure.code, failure.message)
-            _release_blob_on_commit(fields.get("blob", ""))
-            return
-        operations.finish_response(operation, convert.pack_any(response).SerializeToString())
+        if operation is not None:
+            finish_locked(operation, fields)
+
+
+def finish_locked(operation: Operation, fields: dict | None = None) -> None:
+    """Finishes the operation; the caller holds the transaction and the operation's row lock."""
+    fields = fields or {}
+    if operation.done:
+        return
+    if operation.cancel_requested:
+        roll_back(operation)
+        operations.finish_error(operation, operations.CANCELLED, "operation cancelled")
+        _release_blob_on_commit(fields.get("blob", ""))
+        return
+    handler = {
+        OperationKind.CREATE: _finish_create,
+        OperationKind.UPDATE: _finish_update,
+        OperationKind.DELETE: _finish_delete,
+    }[operation.kind]
+    try:
+        response = handler(operation, fields)
+    except JobFailed as failure:
+        roll_back(operation)
+        operations.finish_error(operation, failure.code, failure.message)
+        _release_blob_on_commit(fields.get("blob", ""))
+        return
+    operations.finish_response(operation, convert.pack_any(response).SerializeToString())
+
+
+def fail(operation_id: str, code: int, message: str) -> None:
+    """Ends the operation with an error in its own transaction (after an unexpected exception)."""
+    _fail(operation_id, code, message)
 
 
 def _finish_create(operation: Operation, fields: dict):

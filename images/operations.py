@@ -9,7 +9,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from images import ids
+from images import ids, reads
 from images.errors import FailedPrecondition, InvalidArgument, NotFound
 from images.models import IdempotencyKey, Operation, OperationKind, OperationState
 
@@ -118,7 +118,7 @@ def get(operation_id: str) -> Operation:
         raise InvalidArgument.field("operation_id", "is required")
     if len(operation_id) > 50:
         raise InvalidArgument.field("operation_id", "must be at most 50 characters")
-    operation = Operation.objects.filter(id=operation_id).first()
+    operation = reads.get_operation(operation_id)
     if operation is None:
         raise NotFound(f'Operation "{operation_id}" not found')
     return operation

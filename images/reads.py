@@ -19,7 +19,7 @@ from google.protobuf import timestamp_pb2
 from images import pagination
 from images.api.gen.yandex.cloud.compute.v1 import image_pb2
 from images.errors import InvalidArgument
-from images.models import Image, ImageStatus
+from images.models import Image, ImageStatus, Operation
 
 COLUMNS = (
     "id", "folder_id", "created_at", "name", "description", "labels", "family", "storage_size",
@@ -53,7 +53,7 @@ class CompiledQuery:
         sql, params = self._build(*markers).query.sql_with_params()
         # Each parameter is a call argument (by marker) or a constant the factory fixed.
         slots = [("arg", markers.index(p)) if p in markers else ("const", p) for p in params]
-        if sorted(index for kind, index in slots if kind == "arg") != list(range(self._arity)):
+        if {index for kind, index in slots if kind == "arg"} != set(range(self._arity)):
             raise RuntimeError("a query argument was transformed by the ORM; it cannot be precompiled")
         return sql, slots
 
@@ -167,3 +167,17 @@ def list_page(
             [rows[-1][_COLUMN_INDEX[name]] for name, _ in fields], scope=scope
         )
     return [row_to_proto(row) for row in rows], next_token
+
+
+_OPERATION_FIELDS = [field.attname for field in Operation._meta.concrete_fields]
+_GET_OPERATION = CompiledQuery(
+    lambda operation_id: Operation.objects.filter(id=operation_id).values_list(*_OPERATION_FIELDS)[:1], 1
+)
+
+
+def get_operation(operation_id: str) -> Operation | None:
+    """The operation by id (clients poll this); JSON fields stay undecoded, which protos never need."""
+    rows = _GET_OPERATION.rows(operation_id)
+    if not rows:
+        return None
+    return Operation.from_db(connection.alias, _OPERATION_FIELDS, rows[0])

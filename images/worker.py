@@ -125,56 +125,51 @@ class Worker:
     # --- default queue --------------------------------------------------------------------
 
     def _loop(self) -> None:
+        signalled = True
         while not self._stop.is_set():
             try:
-                operation = self._claim()
+                worked = self._process_one(check_first=not signalled)
             except Exception:
-                log.exception("claiming an operation failed")
-                operation = None
+                log.exception("processing an operation failed")
+                worked = False
                 time.sleep(0.2)
-            if operation is not None:
-                self._run(operation)
+            if worked:
+                signalled = True
                 continue
             with self._wake:
                 if self._signals == 0 and not self._stop.is_set():
                     self._wake.wait(POLL_SECONDS)
+                signalled = self._signals > 0
                 self._signals = 0
         connection.close()
 
-    def _claim(self) -> Operation | None:
-        now = timezone.now()
-        candidates = Operation.objects.filter(queue="default", state=OperationState.PENDING)
-        # A cheap read first: an empty queue must not take SQLite's write lock.
-        if not candidates.exists():
-            candidates = Operation.objects.filter(
-                queue="default", state=OperationState.RUNNING, lease_expires_at__lt=now
-            )
-            if not candidates.exists():
-                return None
+    def _process_one(self, *, check_first: bool) -> bool:
+        """Claims one pending operation and finishes it in the same transaction.
+
+        Default-queue work is all database work, so claim and result commit together: a crash
+        before the commit leaves the operation pending, never half done, and no lease is needed.
+        """
+        pending = Operation.objects.filter(queue="default", state=OperationState.PENDING)
+        # After an idle timeout, a cheap read first: an empty queue must not take SQLite's write lock.
+        if check_first and not pending.exists():
+            return False
         with transaction.atomic():
-            queryset = candidates.order_by("created_at")
+            queryset = pending.order_by("created_at")
             if connection.vendor == "postgresql":
                 queryset = queryset.select_for_update(skip_locked=True)
             operation = queryset.first()
             if operation is None:
-                return None
-            operation.state = OperationState.RUNNING
-            operation.lease_owner = self.owner
-            operation.lease_expires_at = now + LEASE
-            operation.save(update_fields=["state", "lease_owner", "lease_expires_at"])
-        return operation
-
-    def _run(self, operation: Operation) -> None:
-        cancel = threading.Event()
-        with self._running_lock:
-            self._running[operation.id] = cancel
-        try:
-            jobs.run(
-                operation, jobs.JobContext(cancel=cancel, progress=_noop_progress, abandon=self._abandon)
-            )
-        finally:
-            with self._running_lock:
-                self._running.pop(operation.id, None)
+                return False
+            try:
+                with transaction.atomic():
+                    jobs.finish_locked(operation)
+            except Exception:
+                log.exception("operation %s failed unexpectedly", operation.id)
+                failed_id = operation.id
+            else:
+                return True
+        jobs.fail(failed_id, jobs.INTERNAL, "internal error while running the operation")
+        return True
 
     # --- imports --------------------------------------------------------------------------
 
