@@ -158,6 +158,15 @@ class ProductIdsField(forms.CharField):
         _raise_violations(check_product_ids(value))
 
 
+class SecretQueryURLInput(forms.URLInput):
+    """Sends an address back to the page only when it has no query or fragment (signed URLs keep
+    their secrets there); otherwise the person pastes it again."""
+
+    def format_value(self, value):
+        value = super().format_value(value)
+        return None if value and ("?" in value or "#" in value) else value
+
+
 class ImageFieldsMixin:
     """Checks shared by create and edit; each message comes from images.rules."""
 
@@ -202,13 +211,13 @@ class CreateImageForm(ImageFieldsMixin, forms.Form):
         label="Source", choices=SOURCE_KINDS, initial="disk_id", widget=forms.RadioSelect
     )
     source_id = rule_field("id", label="Source ID")
-    # Like a password field, the URI is never sent back to the page: it may carry a signed query.
     uri = forms.CharField(
         label="URI",
         required=False,
         max_length=2048,
-        help_text="An http(s) address of a qcow2, vmdk, vhd or raw disk image.",
-        widget=forms.URLInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        help_text="An http(s) address of a qcow2, vmdk, vhd or raw disk image. "
+        "An address with a query string is not shown again after an error.",
+        widget=SecretQueryURLInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
     name = rule_field("name")
     description = rule_field("description", widget=forms.Textarea)

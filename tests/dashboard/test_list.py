@@ -1,0 +1,130 @@
+"""The image list: page vs fragment, URL state, pagination, one List call per render, escaping."""
+
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from dashboard.backend import Backend
+from tests.dashboard.fixtures import FOLDER
+
+LIST = f"/f/{FOLDER}/images/"
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def test_full_page_and_fragment_come_from_the_same_url(editor_client, seed):
+    seed.image("web-1")
+    page = editor_client.get(LIST)
+    fragment = editor_client.get(LIST, **HTMX)
+    assert page.status_code == fragment.status_code == 200
+    assert b"<html" in page.content and b'id="filters"' in page.content
+    assert b"<html" not in fragment.content and b'id="filters"' not in fragment.content
+    assert b'id="results"' in fragment.content and b"web-1" in fragment.content
+    assert len(fragment.content) < 0.6 * len(page.content)
+    assert "HX-Request" in page["Vary"]
+
+
+def test_history_restore_gets_the_full_page(editor_client, seed):
+    response = editor_client.get(LIST, HTTP_HX_REQUEST="true", HTTP_HX_HISTORY_RESTORE_REQUEST="true")
+    assert b"<html" in response.content
+
+
+def test_filters_reach_the_api_and_show_only_matches(editor_client, seed):
+    seed.image("web-1", family="web-app", labels={"env": "prod"})
+    seed.image("web-2", family="web-app", labels={"env": "test"})
+    seed.image("db-1", family="db-main", labels={"env": "prod"})
+    body = editor_client.get(LIST, {"family": "web-app", "labels": "env=prod"}, **HTMX).content.decode()
+    assert ">web-1</a>" in body and ">web-2</a>" not in body and ">db-1</a>" not in body
+    body = editor_client.get(LIST, {"name": "web-1, db-1", "name_op": "in"}, **HTMX).content.decode()
+    assert ">web-1</a>" in body and ">db-1</a>" in body and ">web-2</a>" not in body
+    body = editor_client.get(LIST, {"name": "web-1", "name_op": "ne"}, **HTMX).content.decode()
+    assert ">web-1</a>" not in body and ">web-2</a>" in body
+
+
+def test_filter_form_shows_the_state_from_the_url(editor_client, seed):
+    body = editor_client.get(LIST, {"name": "web", "family": "web-app", "status": "READY"}).content.decode()
+    assert 'name="name" value="web"' in body
+    assert 'value="web-app"' in body
+    assert 'value="READY" checked' in body
+
+
+def test_pages_go_forward_and_back_with_tokens_in_the_url(editor_client, seed):
+    for i in range(12):
+        seed.image(f"img-{i:02d}")
+    body = editor_client.get(LIST, {"size": "10"}).content.decode()
+    assert "Page 1" in body and 'rel="prev"' not in body
+    next_href = _href(body, "next")
+    query = parse_qs(urlparse(next_href).query, keep_blank_values=True)
+    assert query["prev"] == [""] and query["page"][0] and query["size"] == ["10"]
+    second = editor_client.get(next_href, **HTMX).content.decode()
+    assert "Page 2" in second and second.count('name="ids"') == 2
+    assert 'hx-push-url="true"' in second
+    back = editor_client.get(_href(second, "prev")).content.decode()
+    assert "Page 1" in back and back.count('name="ids"') == 10
+
+
+def _href(body: str, rel: str) -> str:
+    marker = f'rel="{rel}" href="'
+    start = body.index(marker) + len(marker)
+    return body[start : body.index('"', start)].replace("&amp;", "&")
+
+
+def test_exactly_one_list_call_per_render(editor_client, seed, monkeypatch):
+    seed.image("web-1")
+    calls = []
+    original = Backend.list_images
+
+    def counting(self, *args, **kwargs):
+        calls.append(kwargs)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Backend, "list_images", counting)
+    editor_client.get(LIST, {"name": "web-1", "sort": "-created"})
+    assert len(calls) == 1
+    assert calls[0]["filter"] == 'name = "web-1"' and calls[0]["order_by"] == "createdAt desc"
+    editor_client.get(LIST, **HTMX)
+    assert len(calls) == 2
+
+
+def test_invalid_filter_is_reported_without_calling_the_api(editor_client, dashboard, monkeypatch):
+    monkeypatch.setattr(Backend, "list_images", lambda *a, **k: pytest.fail("List was called"))
+    response = editor_client.get(LIST, {"family": "Bad_Family"})
+    assert response.status_code == 400
+    assert "Family must be" in response.content.decode()
+
+
+def test_foreign_page_token_says_the_link_expired(editor_client, dashboard):
+    response = editor_client.get(LIST, {"page": "not-a-token-the-server-issued"})
+    assert response.status_code == 400
+    assert "expired" in response.content.decode()
+
+
+def test_empty_folder_and_empty_filter_states(editor_client, seed):
+    assert "No images in this folder yet" in editor_client.get("/f/empty-folder/images/").content.decode()
+    body = editor_client.get(LIST, {"name": "nothing-matches"}).content.decode()
+    assert "No images match these filters" in body
+
+
+def test_result_count_is_announced(editor_client, seed):
+    seed.image("web-1")
+    body = editor_client.get(LIST, **HTMX).content.decode()
+    assert 'id="results-status" hx-swap-oob="innerHTML"' in body
+    assert "1 image on page 1" in body
+
+
+def test_user_text_is_escaped(editor_client, seed):
+    seed.image("xss", description='<script>alert("d")</script>', labels={"k": "v"})
+    body = editor_client.get(
+        f"/f/{FOLDER}/images/", {"name": "<img src=x onerror=alert(1)>"}
+    ).content.decode()
+    assert "<img src=x" not in body
+    assert "&lt;img src=x onerror=alert(1)&gt;" in body
+
+
+def test_folder_in_the_url_is_remembered_for_the_picker(editor_client, dashboard):
+    editor_client.get("/f/other-folder/images/")
+    body = editor_client.get(LIST).content.decode()
+    assert '<option value="other-folder">' in body
+    assert editor_client.get("/")["Location"] == LIST
+    assert (
+        editor_client.get("/folders/go", {"folder": "other-folder"})["Location"] == "/f/other-folder/images/"
+    )

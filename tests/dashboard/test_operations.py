@@ -1,0 +1,107 @@
+"""The operations tray: polling only while something runs, 286 when idle, Cancel, page refresh events."""
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from dashboard import tray
+from tests.dashboard.fixtures import FOLDER
+
+TRAY = "/operations/"
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+class _Session:
+    def __init__(self, client):
+        self.session = client.session
+
+
+def test_idle_tray_answers_286(editor_client, dashboard):
+    response = editor_client.get(TRAY, **HTMX)
+    assert response.status_code == 286
+    assert b'hx-trigger="every 1s"' not in response.content
+
+
+def test_page_without_running_operations_does_not_poll(editor_client, seed):
+    body = editor_client.get(f"/f/{FOLDER}/images/").content.decode()
+    assert 'hx-trigger="every 1s"' not in body
+
+
+def test_finished_operation_stops_polling_and_tells_pages_to_refresh(editor_client, seed):
+    response = editor_client.post(
+        f"/f/{FOLDER}/images/new",
+        {"source_kind": "disk_id", "source_id": seed.disk, "name": "web-1", "min_disk_size_1": "GiB"},
+    )
+    assert response.status_code == 302
+    page = editor_client.get(response["Location"]).content.decode()
+    operation = tray.entries(_Session(editor_client))[0]
+    if operation.running:
+        assert 'hx-trigger="every 1s"' in page
+    seed.backend.wait_operation(operation.id)
+    polled = editor_client.get(TRAY, **HTMX)
+    assert polled.status_code == 286
+    assert polled["HX-Trigger"] == "images-changed"
+    assert b"done" in polled.content and b"web-1" in polled.content
+    again = editor_client.get(TRAY, **HTMX)
+    assert again.status_code == 286 and "HX-Trigger" not in again
+
+
+@pytest.fixture
+def stalled_import(settings):
+    """A local HTTP server that does not answer until released: keeps an import running."""
+    release = threading.Event()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            release.wait(20)  # answer nothing until the test is over
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    host = f"127.0.0.1:{server.server_address[1]}"
+    settings.IMAGESERVICE_IMPORT_ALLOWED_HOSTS = [host]
+    settings.IMAGESERVICE_IMPORT_ALLOW_HTTP = True
+    yield f"http://{host}/disk.raw?X-Signature=topsecret"
+    release.set()
+    server.shutdown()
+    server.server_close()
+
+
+def test_running_operation_keeps_polling_and_can_be_cancelled(editor_client, dashboard, stalled_import):
+    response = editor_client.post(
+        f"/f/{FOLDER}/images/new",
+        {"source_kind": "uri", "uri": stalled_import, "name": "slow", "min_disk_size_1": "GiB"},
+    )
+    assert response.status_code == 302
+    polled = editor_client.get(TRAY, **HTMX)
+    assert polled.status_code == 200
+    body = polled.content.decode()
+    assert 'hx-trigger="every 1s"' in body and "running" in body and "topsecret" not in body
+    operation = tray.entries(_Session(editor_client))[0]
+    cancelled = editor_client.post(f"/operations/{operation.id}/cancel", **HTMX)
+    assert cancelled.status_code in (200, 286)
+    dashboard.wait_operation(operation.id)
+    final = editor_client.get(TRAY, **HTMX)
+    assert final.status_code == 286
+    # The backend decides how a cancelled download ends (CANCELLED, or the download's own error);
+    # either way the tray shows it finished and offers no Cancel any more.
+    entry = tray.entries(_Session(editor_client))[0]
+    assert entry.done and entry.state in ("cancelled", "failed")
+    assert b"/cancel" not in final.content
+
+
+def test_clear_removes_finished_operations(editor_client, seed):
+    editor_client.post(
+        f"/f/{FOLDER}/images/new",
+        {"source_kind": "disk_id", "source_id": seed.disk, "name": "web-1", "min_disk_size_1": "GiB"},
+    )
+    operation = tray.entries(_Session(editor_client))[0]
+    seed.backend.wait_operation(operation.id)
+    editor_client.get(TRAY, **HTMX)
+    response = editor_client.post("/operations/clear", **HTMX)
+    assert response.status_code == 286
+    assert tray.entries(_Session(editor_client)) == []

@@ -1,0 +1,124 @@
+"""Pure pieces of the dashboard: filter compilation, URL state, size units, diffs, redaction."""
+
+from django.http import QueryDict
+
+from dashboard.diffs import Change, changed_fields, diff
+from dashboard.filters import ListState, parse_state, quote
+from dashboard.templatetags.dashboard import redact
+from dashboard.units import human_bytes, parse_size, split_size
+
+
+def state_of(query: str) -> tuple[ListState, dict]:
+    return parse_state(QueryDict(query))
+
+
+def test_quote_escapes_backslash_and_double_quote():
+    assert quote('a"b\\c') == '"a\\"b\\\\c"'
+
+
+def test_filter_compiles_every_condition_joined_by_and():
+    state, errors = state_of("name=web&family=web-app&status=READY&status=ERROR&labels=env%3Dprod+team%3Dweb")
+    assert errors == {}
+    assert state.api_filter() == (
+        'name = "web" AND family = "web-app" AND status IN ("READY", "ERROR") '
+        'AND labels.env = "prod" AND labels.team = "web"'
+    )
+
+
+def test_name_filter_supports_not_equal_and_any_of():
+    assert state_of("name=web&name_op=ne")[0].api_filter() == 'name != "web"'
+    assert state_of("name=a,+b+c&name_op=in")[0].api_filter() == 'name IN ("a", "b", "c")'
+
+
+def test_single_status_uses_equality():
+    assert state_of("status=READY")[0].api_filter() == 'status = "READY"'
+
+
+def test_unknown_status_sort_and_size_fall_back_to_defaults():
+    state, errors = state_of("status=BOGUS&sort=evil&size=7")
+    assert (state.statuses, state.sort, state.size) == ((), "", 50)
+    assert state.api_filter() == "" and state.order_by() == ""
+
+
+def test_bad_filter_values_get_early_messages_from_the_rules():
+    _, errors = state_of("name=Web&family=x_y&labels=Env%3Dprod")
+    assert set(errors) == {"name", "family", "labels"}
+    assert "lowercase letter" in errors["name"]
+    assert "Env" in errors["labels"]
+
+
+def test_state_round_trips_through_the_query_string():
+    state, _ = state_of("name=web&status=READY&sort=-created&size=10&prev=&prev=t1&page=t2")
+    again, _ = parse_state(QueryDict(state.query()[1:]))
+    assert again == state
+    assert state.page_number == 3
+
+
+def test_next_and_previous_pages_keep_the_visited_tokens():
+    state = ListState(size=10)
+    second = state.next_page("t1")
+    third = second.next_page("t2")
+    assert third.prev == ("", "t1") and third.page == "t2"
+    assert third.previous_page() == second
+    assert second.previous_page() == state
+    assert state.previous_page() is None
+
+
+def test_sorting_cycles_ascending_descending_default_and_resets_pages():
+    state = ListState(page="t", prev=("",))
+    assert state.sorted_by("name").sort == "name"
+    assert state.sorted_by("name").page == ""
+    assert state.sorted_by("name").sorted_by("name").sort == "-name"
+    assert state.sorted_by("name").sorted_by("name").sorted_by("name").sort == ""
+    assert ListState(sort="-created").order_by() == "createdAt desc"
+
+
+def test_defaults_stay_out_of_the_url():
+    assert ListState().query() == ""
+
+
+def test_sizes_in_binary_units():
+    assert human_bytes(0) == "0 B"
+    assert human_bytes(1536) == "1.5 KiB"
+    assert human_bytes(8 * 1024**3) == "8 GiB"
+    assert parse_size("1.5", "GiB") == 1536 * 1024**2
+    assert split_size(2 * 1024**3) == ("2", "GiB")
+    assert split_size(0) == ("", "GiB")
+    assert split_size(1536 * 1024**2) == ("1536", "MiB")
+
+
+def test_parse_size_rejects_non_numbers_and_fractions_of_a_byte():
+    for number, unit in (("abc", "GiB"), ("-1", "GiB"), ("0.3", "B"), ("1", "XB"), ("nan", "GiB")):
+        try:
+            parse_size(number, unit)
+        except ValueError:
+            continue
+        raise AssertionError(f"{number} {unit} was accepted")
+
+
+def test_diff_reports_labels_added_removed_changed_and_sizes():
+    old = {
+        "labels": {"a": "1", "b": "2"},
+        "min_disk_size": 4 * 1024**3,
+        "description": "x",
+        "product_ids": ["p1"],
+    }
+    new = {
+        "labels": {"b": "3", "c": "4"},
+        "min_disk_size": 8 * 1024**3,
+        "description": "x",
+        "product_ids": ["p2"],
+    }
+    changes = diff(old, new)
+    assert Change("labels", "Label a", "removed", old="1") in changes
+    assert Change("labels", "Label b", "changed", "2", "3") in changes
+    assert Change("labels", "Label c", "added", new="4") in changes
+    assert any(c.field == "min_disk_size" and "8 GiB" in c.new for c in changes)
+    assert {c.kind for c in changes if c.field == "product_ids"} == {"added", "removed"}
+    assert changed_fields(old, new) == ["labels", "min_disk_size", "product_ids"]
+
+
+def test_redact_drops_query_strings_of_addresses():
+    text = "fetch https://bucket.example/img.qcow2?X-Amz-Signature=secret failed"
+    assert redact(text) == "fetch https://bucket.example/img.qcow2?… failed"
+    assert "secret" not in redact(text)
