@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import ssl
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -24,10 +26,9 @@ def disk_images(tmp_path_factory) -> diskimages.DiskImages:
 
 @dataclass
 class Served:
-    """What the server saw: the request targets (with their query strings) and body bytes sent."""
+    """What the server saw: the request targets, with their query strings."""
 
     requests: list[str] = field(default_factory=list)
-    body_bytes: dict[str, int] = field(default_factory=dict)
 
 
 class ImageServer:
@@ -44,13 +45,18 @@ class ImageServer:
       /stall                  accepts and never answers
       /huge                   declares 10 TB and sends nothing
       /gzip/<name>            the file with Content-Encoding: gzip
+      /transfer-gzip/<name>   the file with Transfer-Encoding: gzip
+      /badlength/<name>       Content-Length: <n>abc
+      /twolengths/<name>      two different Content-Length headers
+      /echo                   answers with the request line instead of a status line
       /status/<code>          that status, empty body
       /redirect/<n>/<rest>    n redirects (relative Location), then /<rest>
       /to/<key>               a redirect to self.locations[key]
     """
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, tls: ssl.SSLContext | None = None):
         self.root = root
+        self.scheme = "https" if tls else "http"
         self.served = Served()
         self.locations: dict[str, str] = {}
         self.release = threading.Event()
@@ -69,17 +75,29 @@ class ImageServer:
                 except (BrokenPipeError, ConnectionResetError):
                     pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            def finish_request(self, request, client_address):
+                if tls is not None:  # the handshake runs in the request's own thread
+                    request = tls.wrap_socket(request, server_side=True)
+                super().finish_request(request, client_address)
+
+            def handle_error(self, request, client_address):
+                pass  # clients that give up (a refused certificate, a cancel) are expected here
+
+        self.httpd = Server(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
         self.thread.start()
 
     def url(self, path: str, host: str = "127.0.0.1") -> str:
-        return f"http://{host}:{self.port}{path}"
+        return f"{self.scheme}://{host}:{self.port}{path}"
 
     def policy(self, **overrides) -> ImportPolicy:
-        settings = {"allowed_hosts": (f"127.0.0.1:{self.port}",), "allow_http": True} | overrides
+        settings = {
+            "allowed_hosts": (f"127.0.0.1:{self.port}",),
+            "allow_http": self.scheme == "http",
+        } | overrides
         return ImportPolicy(**settings)
 
     def close(self):
@@ -105,22 +123,37 @@ class ImageServer:
             return None
         if kind == "huge":
             return self.headers(request, 200, length=10**13)
+        if kind == "echo":  # a broken server that answers with the request line
+            request.wfile.write(request.requestline.encode() + b"\r\n\r\n")
+            return None
+        if kind == "files":  # streamed from disk: this route also serves the 1 GiB memory test
+            with open(self.root / rest, "rb") as file:
+                self.headers(request, 200, length=os.fstat(file.fileno()).st_size)
+                request.wfile.flush()
+                request.connection.sendfile(file)
+            return None
         data = (self.root / rest).read_bytes()
-        if kind == "files":
-            self.headers(request, 200, length=len(data))
-            self.send(request, path, data)
-        elif kind == "gzip":
+        if kind == "gzip":
             self.headers(request, 200, length=len(data), extra={"Content-Encoding": "gzip"})
-            self.send(request, path, data)
+            self.send(request, data)
+        elif kind == "transfer-gzip":
+            self.headers(request, 200, length=None, extra={"Transfer-Encoding": "gzip"})
+            self.send(request, data)
+        elif kind == "badlength":
+            self.headers(request, 200, length=None, extra={"Content-Length": f"{len(data)}abc"})
+            self.send(request, data)
+        elif kind == "twolengths":
+            self.headers(request, 200, length=len(data), extra={"Content-Length": str(len(data) - 1)})
+            self.send(request, data)
         elif kind == "long":
             self.headers(request, 200, length=len(data))
-            self.send(request, path, data + b"\xee" * (1024 * 1024))
+            self.send(request, data + b"\xee" * (1024 * 1024))
         elif kind == "short":
             self.headers(request, 200, length=len(data) + 1000)
-            self.send(request, path, data)
+            self.send(request, data)
         elif kind == "nolength":
             self.headers(request, 200, length=None)
-            self.send(request, path, data)
+            self.send(request, data)
         elif kind == "chunked":
             self.headers(request, 200, length=None, extra={"Transfer-Encoding": "chunked"})
             for start in range(0, len(data), 100_000):
@@ -129,7 +162,7 @@ class ImageServer:
             request.wfile.write(b"0\r\n\r\n")
         elif kind == "slow":
             self.headers(request, 200, length=len(data))
-            self.send(request, path, data[: 1024 * 1024 + 1])
+            self.send(request, data[: 1024 * 1024 + 1])
             request.wfile.flush()
             self.release.wait(30)
         elif kind == "trickle":
@@ -152,12 +185,9 @@ class ImageServer:
         request.send_header("Connection", "close")
         request.end_headers()
 
-    def send(self, request, path: str, data: bytes) -> None:
+    def send(self, request, data: bytes) -> None:
         for start in range(0, len(data), BLOCK):
             request.wfile.write(data[start : start + BLOCK])
-            self.served.body_bytes[path] = self.served.body_bytes.get(path, 0) + len(
-                data[start : start + BLOCK]
-            )
 
 
 @pytest.fixture(scope="session")

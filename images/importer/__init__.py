@@ -1,0 +1,95 @@
+"""Import of a disk image from a URI: policy check, streaming download, inspection, content store.
+
+The backend's worker calls run_import(); Create calls check_url() synchronously so a URI that breaks
+the policy is refused before any operation starts. Every exception carries a safe `.message`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from images.importer.errors import FetchFailed, ImageRejected, ImportCancelled, ImporterError, UrlRejected
+from images.importer.fetch import open_download
+from images.importer.inspect import StreamInspector
+from images.importer.policy import ImportPolicy, Resolver, Target, check_url, redact_url, resolve
+from images.importer.store import BlobStore
+
+__all__ = [
+    "BlobStore",
+    "FetchFailed",
+    "ImageRejected",
+    "ImportCancelled",
+    "ImportPolicy",
+    "ImportResult",
+    "ImporterError",
+    "Target",
+    "UrlRejected",
+    "check_url",
+    "redact_url",
+    "resolve",
+    "run_import",
+]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    sha256: str
+    storage_size: int  # bytes stored
+    virtual_size: int  # from the image header (the file size for raw)
+    disk_format: str  # "qcow2" | "vmdk" | "vhd" | "raw"
+
+
+def run_import(
+    url: str,
+    *,
+    policy: ImportPolicy,
+    store: BlobStore,
+    cancel: threading.Event,
+    progress: Callable[[int, int], None] = lambda done, total: None,
+    resolver: Resolver | None = None,
+) -> ImportResult:
+    """Downloads url into store while inspecting it; returns what was stored.
+
+    Raises UrlRejected (the policy refuses the URI), ImageRejected (the content is refused; the
+    operation should end INVALID_ARGUMENT), FetchFailed (the download failed) or ImportCancelled
+    (cancel was set). On any of them nothing is left in the store. progress(done, total) is called
+    after every chunk; total is 0 when the server did not declare a length.
+    """
+    target = check_url(url, policy)
+    inspector = StreamInspector()
+    try:
+        with (
+            store.writer() as blob,
+            open_download(target, policy=policy, cancel=cancel, resolver=resolver) as body,
+        ):
+            progress(0, body.total)
+            for chunk in body.chunks():
+                inspector.feed(chunk)  # refuses as early as the header allows
+                blob.write(chunk)
+                progress(body.done, body.total)
+            if cancel.is_set():
+                raise ImportCancelled()
+            result = inspector.finish()
+            sha256 = blob.commit()
+    except ImageRejected as rejected:
+        log.info("import from %s refused: %s", target.display_url, rejected.message)
+        raise
+    log.info(
+        "imported %s: %s, virtual size %d, %d bytes stored as %s",
+        target.display_url,
+        result.disk_format,
+        result.virtual_size,
+        blob.size,
+        sha256,
+    )
+    return ImportResult(
+        sha256=sha256,
+        storage_size=blob.size,
+        virtual_size=result.virtual_size,
+        disk_format=result.disk_format,
+    )
