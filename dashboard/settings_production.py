@@ -8,11 +8,11 @@ import os
 from django.core.exceptions import ImproperlyConfigured
 
 from dashboard.settings import *  # noqa: F403
-from dashboard.settings import SECRET_KEY as _DEV_SECRET_KEY
 
 DEBUG = False
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
-if not SECRET_KEY or SECRET_KEY == _DEV_SECRET_KEY:
+# The development default says "insecure" in its text; production must never run with it.
+if len(SECRET_KEY) < 50 or "insecure" in SECRET_KEY:
     raise ImproperlyConfigured("Set DJANGO_SECRET_KEY to a long random value for production.")
 
 SESSION_COOKIE_SECURE = True

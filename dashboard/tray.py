@@ -40,6 +40,8 @@ def refresh(request, backend: Backend) -> list[OperationView]:
     for op in operations:
         new = fresh.get(op.id)
         if new is None:
+            if op.running:
+                continue  # the server no longer knows it (another server, a reset): stop asking
             updated.append(op)
             continue
         new.image_name = op.image_name

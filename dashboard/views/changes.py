@@ -7,6 +7,7 @@ import uuid
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -159,7 +160,8 @@ def image_edit(request, image_id: str):
                     status = 400
                 else:
                     tray.remember(request, operation, image_name=values["name"] or image.name)
-                    messages.success(request, f"Saving {len(context['changes'])} change(s) to {image.title}.")
+                    count = len(context["changes"])
+                    messages.success(request, f"Saving {count} change{pluralize(count)} to {image.title}.")
                     return redirect("image-detail", image_id=image_id)
                 _fresh_key(form)
     context.update(form=form, label_rows=label_rows(form, extra_rows))

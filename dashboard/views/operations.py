@@ -10,17 +10,17 @@ from django.views.decorators.http import require_GET, require_POST
 
 from dashboard import tray
 from dashboard.access import editor_required
-from dashboard.backend import BackendError
+from dashboard.backend import BackendError, Unavailable
 from dashboard.views.common import backend_for, wants_fragment
 
 # htmx stops an `every` trigger when the answer has this status.
 STOP_POLLING = 286
 
 
-def _tray_response(request, *, finished=()) -> TemplateResponse:
+def _tray_response(request, *, finished=(), problem: str = "") -> TemplateResponse:
     operations = tray.entries(request)
     running = any(op.running for op in operations)
-    context = {"tray_operations": operations, "tray_running": running}
+    context = {"tray_operations": operations, "tray_running": running, "tray_problem": problem}
     response = TemplateResponse(
         request, "partials/tray.html", context, status=200 if running else STOP_POLLING
     )
@@ -39,9 +39,17 @@ def _back(request):
 
 @require_GET
 def operations_tray(request):
-    finished = (
-        tray.refresh(request, backend_for(request)) if any(op.running for op in tray.entries(request)) else []
-    )
+    if not any(op.running for op in tray.entries(request)):
+        return _tray_response(request)
+    try:
+        finished = tray.refresh(request, backend_for(request))
+    except Unavailable as error:
+        # Keep polling through a backend restart, and say so in the tray, not in an alert a second.
+        return _tray_response(request, problem=error.message)
+    except BackendError as error:
+        response = _tray_response(request, problem=error.message)
+        response.status_code = STOP_POLLING
+        return response
     return _tray_response(request, finished=finished)
 
 

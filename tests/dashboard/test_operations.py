@@ -105,3 +105,38 @@ def test_clear_removes_finished_operations(editor_client, seed):
     response = editor_client.post("/operations/clear", **HTMX)
     assert response.status_code == 286
     assert tray.entries(_Session(editor_client)) == []
+
+
+def test_tray_keeps_polling_quietly_while_the_backend_is_down(
+    editor_client, dashboard, stalled_import, settings
+):
+    editor_client.post(
+        f"/f/{FOLDER}/images/new",
+        {"source_kind": "uri", "uri": stalled_import, "name": "slow", "min_disk_size_1": "GiB"},
+    )
+    settings.IMAGESERVICE_BACKEND_ADDRESS = "127.0.0.1:9"
+    settings.IMAGESERVICE_BACKEND_TIMEOUT = 1
+    polled = editor_client.get(TRAY, **HTMX)
+    assert polled.status_code == 200
+    assert "HX-Retarget" not in polled
+    body = polled.content.decode()
+    assert "not reachable" in body and 'hx-trigger="every 1s"' in body
+
+
+def test_operations_the_server_no_longer_knows_leave_the_tray(editor_client, dashboard):
+    session = editor_client.session
+    session[tray.SESSION_KEY] = [
+        {
+            "id": "opunknown00000000000",
+            "description": "Create image",
+            "created_by": "x",
+            "created_at": None,
+            "modified_at": None,
+            "done": False,
+            "state": "running",
+        }
+    ]
+    session.save()
+    polled = editor_client.get(TRAY, **HTMX)
+    assert polled.status_code == 286
+    assert tray.entries(_Session(editor_client)) == []
