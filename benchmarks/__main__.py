@@ -34,16 +34,15 @@ def _fresh_postgres() -> str | None:
     return PG_URL
 
 
-def run_backend(database_url: str) -> dict:
+def run_suite(module: str, database_url: str) -> dict:
+    """Runs benchmarks.<module> in its own process (its own Django settings) and reads its JSON line."""
     env = dict(os.environ, DATABASE_URL=database_url, PYTHONPATH=str(ROOT))
     output = subprocess.run(
-        [sys.executable, "-m", "benchmarks.backend"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
+        [sys.executable, "-m", f"benchmarks.{module}"], cwd=ROOT, env=env, capture_output=True, text=True
     )
+    if output.returncode != 0:
+        sys.stderr.write(output.stderr)
+        raise SystemExit(f"benchmarks.{module} failed")
     return json.loads(output.stdout.strip().splitlines()[-1])
 
 
@@ -90,24 +89,44 @@ def backend_table(runs: dict[str, dict]) -> None:
     _print_table(["backend metric", *names, "target"], rows)
 
 
+def imports_table(result: dict) -> None:
+    mb = 1024 * 1024
+    ratio = result["import_bytes_per_s"] / result["plain_bytes_per_s"]
+    idle, busy = result["get_idle"]["p99"], result["get_during_imports"]["p99"]
+    rows = [
+        ("file size (MiB)", f"{result['file_bytes'] / mb:.0f}", ""),
+        ("plain download + sha256 + disk (MiB/s)", f"{result['plain_bytes_per_s'] / mb:.0f}", ""),
+        ("import → READY (MiB/s)", f"{result['import_bytes_per_s'] / mb:.0f}", ""),
+        ("import / plain", f"{ratio:.2f}", "≥ 0.60"),
+        ("server peak RSS growth (MiB)", f"{result['rss_growth_bytes'] / mb:.1f}", "< 64"),
+        ("Get p99 idle (ms)", f"{idle:.2f}", ""),
+        ("Get p99 during 2 imports (ms)", f"{busy:.2f}", ""),
+        ("busy / idle p99", f"{busy / idle:.2f}", "≤ 3.00"),
+        ("imports still running when measured", str(result["imports_still_running_after_measuring"]), "2"),
+    ]
+    _print_table(["import metric", "SQLite", "target"], rows)
+
+
 def _print_table(header, rows) -> None:
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
-    line = " | ".join(str(cell).ljust(width) for cell, width in zip(header, widths))
+    line = " | ".join(str(cell).ljust(width) for cell, width in zip(header, widths, strict=False))
     print(line)
     print("-+-".join("-" * width for width in widths))
     for row in rows:
-        print(" | ".join(str(cell).ljust(width) for cell, width in zip(row, widths)))
+        print(" | ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=False)))
     print()
 
 
 def main() -> None:
-    suites = sys.argv[1:] or ["backend"]
+    suites = sys.argv[1:] or ["backend", "imports", "dashboard"]
     if "backend" in suites:
-        runs = {"SQLite": run_backend(_fresh_sqlite())}
+        runs = {"SQLite": run_suite("backend", _fresh_sqlite())}
         pg = _fresh_postgres()
         if pg:
-            runs["PostgreSQL"] = run_backend(pg)
+            runs["PostgreSQL"] = run_suite("backend", pg)
         backend_table(runs)
+    if "imports" in suites:
+        imports_table(run_suite("imports", _fresh_sqlite()))
 
 
 if __name__ == "__main__":

@@ -38,7 +38,9 @@ def main() -> None:
     seed_seconds = time.perf_counter() - started
     token = create_token(name="bench", role="editor")
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")  # what autovacuum (PostgreSQL) or an operator (SQLite) does after a bulk load
+        cursor.execute(
+            "ANALYZE"
+        )  # what autovacuum (PostgreSQL) or an operator (SQLite) does after a bulk load
     connection.close()
 
     from benchmarks.harness import free_port, latency, throughput, wait_until
@@ -75,9 +77,8 @@ def main() -> None:
 def measure(address, token, seeded, latency, throughput, wait_until) -> dict:
     from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-    from images.api.gen.yandex.cloud.compute.v1 import image_pb2
+    from images.api.gen.yandex.cloud.compute.v1 import image_pb2, image_service_pb2_grpc
     from images.api.gen.yandex.cloud.compute.v1 import image_service_pb2 as isv
-    from images.api.gen.yandex.cloud.compute.v1 import image_service_pb2_grpc
     from images.api.gen.yandex.cloud.operation import operation_service_pb2 as osv
     from images.api.gen.yandex.cloud.operation import operation_service_pb2_grpc
     from images.server import FLOOR_METHOD

@@ -65,12 +65,9 @@ class Worker:
             handled += 1
         if connection.vendor == "sqlite":
             # One process owns a SQLite database, so every leftover temp file is a crash's.
-            try:  # TEMP until images.importer lands
-                from images.importer import BlobStore
-            except ImportError:
-                BlobStore = None
-            if BlobStore is not None:
-                BlobStore(settings.IMAGESERVICE_DATA_DIR).cleanup_temp()
+            from images.importer import BlobStore
+
+            BlobStore(settings.IMAGESERVICE_DATA_DIR).cleanup_temp()
         close_old_connections()
         return handled
 
