@@ -104,6 +104,7 @@ class StreamInspector:
         self._own: frozenset[str] | None = None
         self._header_info = None
         self._header_done = False
+        self._header_tried = 0
 
     # --- streaming ---------------------------------------------------------------------------
 
@@ -174,7 +175,11 @@ class StreamInspector:
         if len(found) > 1:
             raise _polyglot(found)
         kind = next(iter(own & _HEADER_RULES.keys()), None)
-        if kind and not self._header_done:
+        # Past the first 4 KiB, header rules rerun only when the head has doubled (or at the end):
+        # a header built to need many bytes then costs a few passes, not one per chunk.
+        grown = len(self._head) < 4096 or len(self._head) >= 2 * self._header_tried
+        if kind and not self._header_done and (eof or grown):
+            self._header_tried = len(self._head)
             self._header_info = _HEADER_RULES[kind](bytes(self._head), eof)
             self._header_done = self._header_info is not None
 

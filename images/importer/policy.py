@@ -64,12 +64,16 @@ class ImportPolicy:
     @classmethod
     def from_settings(cls) -> ImportPolicy:
         from django.conf import settings
+        from django.core.exceptions import ImproperlyConfigured
 
-        return cls(
-            allowed_hosts=tuple(settings.IMAGESERVICE_IMPORT_ALLOWED_HOSTS),
-            allow_http=bool(settings.IMAGESERVICE_IMPORT_ALLOW_HTTP),
-            max_bytes=int(settings.IMAGESERVICE_IMPORT_MAX_BYTES),
-        )
+        try:
+            return cls(
+                allowed_hosts=tuple(settings.IMAGESERVICE_IMPORT_ALLOWED_HOSTS),
+                allow_http=bool(settings.IMAGESERVICE_IMPORT_ALLOW_HTTP),
+                max_bytes=int(settings.IMAGESERVICE_IMPORT_MAX_BYTES),
+            )
+        except ValueError as error:
+            raise ImproperlyConfigured(f"IMAGESERVICE_IMPORT_ALLOWED_HOSTS: {error}") from None
 
     @property
     def schemes(self) -> tuple[str, ...]:
@@ -277,15 +281,12 @@ def redact_url(url: str) -> str:
     scheme, separator, rest = url.partition("://")
     if not separator or not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]{0,15}", scheme):
         return "<invalid URI>"
-    slash = rest.find("/")
-    head = rest if slash < 0 else rest[:slash]
-    if "@" in head:
-        # Everything up to the last @ before the path is user information, even if it holds ? or #.
-        rest = rest[rest.rfind("@", 0, len(head)) + 1 :]
-    cut = min((i for i in (rest.find("?"), rest.find("#")) if i >= 0), default=len(rest))
-    rest = rest[:cut]
-    slash = rest.find("/")
-    authority, path = (rest, "") if slash < 0 else (rest[:slash], rest[slash:])
+    # Split where check_url does (RFC 3986: the authority ends at the first / ? or #), so the host
+    # shown is the host that would be contacted.
+    end = min((i for i in (rest.find("/"), rest.find("?"), rest.find("#")) if i >= 0), default=len(rest))
+    authority, path = rest[:end], rest[end:]
+    authority = authority.rpartition("@")[2]
+    path = path[: min((i for i in (path.find("?"), path.find("#")) if i >= 0), default=len(path))]
     if not re.fullmatch(r"[A-Za-z0-9.-]*(:[0-9]*)?|\[[0-9A-Fa-f:.]+\](:[0-9]*)?", authority):
         authority = "<invalid host>"
     path = quote(path[:2048], safe="/%:@!$&'()*+,;=-._~")

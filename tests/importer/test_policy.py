@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 
 from images.importer.errors import DOWNLOAD_FAILED, FetchFailed, UrlRejected
 from images.importer.policy import ImportPolicy, check_url, is_public_address, redact_url, resolve
@@ -169,6 +170,12 @@ def test_policy_from_settings_reads_the_configuration(settings):
         check_url("https://mirror.example.com/x", policy)
 
 
+def test_policy_from_settings_names_the_setting_when_an_entry_is_wrong(settings):
+    settings.IMAGESERVICE_IMPORT_ALLOWED_HOSTS = ["10.0.0.5"]
+    with pytest.raises(ImproperlyConfigured, match="IMAGESERVICE_IMPORT_ALLOWED_HOSTS.*needs a port"):
+        ImportPolicy.from_settings()
+
+
 @pytest.mark.parametrize(
     ("url", "shown"),
     [
@@ -177,7 +184,9 @@ def test_policy_from_settings_reads_the_configuration(settings):
             "https://storage.yandexcloud.net/b/k.qcow2",
         ),
         ("https://user:SECRET@storage.yandexcloud.net/b/k", "https://storage.yandexcloud.net/b/k"),
-        ("https://user:SE?CRET@host/b/k?q=SECRET", "https://host/b/k"),
+        ("https://user:SE?CRET@host/b/k?q=SECRET", "https://<invalid host>"),
+        ("https://host?x@evil/z", "https://host"),
+        ("https://host/a@b/c?SECRET", "https://host/a@b/c"),
         ("https://host/b/k#SECRET", "https://host/b/k"),
         ("https://host:8443/p%20q?SECRET", "https://host:8443/p%20q"),
         ("https://host/a\r\nb?SECRET", "https://host/a%0D%0Ab"),
