@@ -141,3 +141,13 @@ def stored_state() -> dict:
         "operations": rows(Operation),
         "keys": rows(IdempotencyKey),
     }
+
+
+def run_pending(backend) -> int:
+    """Runs every pending operation now, in this thread, through the worker's start-up recovery
+    (the code that finishes operations a crash left behind); for a server started with workers=0."""
+    return backend.server.worker.recover()
+
+
+def get_image(client, image_id: str) -> image_pb2.Image:
+    return client.call(client.images.Get, isv.GetImageRequest(image_id=image_id))
