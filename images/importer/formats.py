@@ -148,10 +148,9 @@ def qcow2_finish(info: Qcow2Info, file_size: int, head: bytes) -> int:
     # Where the L1 and L2 tables are in the first 2 MiB (small or freshly converted images), follow
     # them: a file cut short in its data is refused too.
     compressed_bits = 62 - (cluster.bit_length() - 1 - 8)
-    for l1_entry in _table(head, info.l1_offset, info.l1_size, ">Q"):
-        l2_offset = l1_entry & _QCOW2_OFFSET_MASK
-        if not l2_offset:
-            continue
+    # Each distinct L2 table is read once, so the work is bounded by the head's size.
+    l2_tables = {entry & _QCOW2_OFFSET_MASK for entry in _table(head, info.l1_offset, info.l1_size, ">Q")}
+    for l2_offset in sorted(l2_tables - {0}):
         if l2_offset + cluster > file_size:
             raise truncated
         for l2_entry in _table(head, l2_offset, cluster // 8, ">Q"):
@@ -223,14 +222,19 @@ def check_vmdk_descriptor(raw: bytes, capacity: int) -> str:
             fields[field.group(1)] = field.group(2).strip()
         else:
             raise ImageRejected("the VMDK descriptor has a line that is not understood")
+    # QEMU finds these keys with strstr() anywhere in the text: each may appear once, as its own line.
+    lowered_text = text.lower()
+    if "parentfilenamehint" in lowered_text:
+        raise ImageRejected("VMDK images with a parent disk (parentFileNameHint) are not accepted")
+    for key, shown in (("parentcid", "parentCID"), ("createtype", "createType")):
+        if lowered_text.count(key) != (key in fields):
+            raise ImageRejected(f"the VMDK descriptor names {shown} more than once or inside another line")
     create_type = fields.get("createtype", "")
     if create_type not in ("monolithicsparse", "streamoptimized"):
         shown = re.sub(r"[^a-z0-9]", "", create_type)[:40] or "unknown"
         raise ImageRejected(
             f"VMDK images of type {shown} are not accepted; only monolithicSparse and streamOptimized are"
         )
-    if "parentfilenamehint" in fields:
-        raise ImageRejected("VMDK images with a parent disk (parentFileNameHint) are not accepted")
     if fields.get("parentcid", "ffffffff") != "ffffffff":
         raise ImageRejected("VMDK images with a parent disk (parentCID) are not accepted")
     if len(extents) != 1:
@@ -256,10 +260,10 @@ def vmdk_finish(info: VmdkInfo, file_size: int, head: bytes, tail: bytes) -> int
     # Follow the grain directory and tables that lie in the first 2 MiB, as for qcow2.
     grain_bytes = info.grain_sectors * SECTOR
     tables = -(-info.virtual_size // (512 * grain_bytes))
-    for table in _table(head, info.grain_directory * SECTOR, tables, "<I"):
-        if table and table * SECTOR + 512 * 4 > file_size:
+    for table in sorted(set(_table(head, info.grain_directory * SECTOR, tables, "<I")) - {0}):
+        if table * SECTOR + 512 * 4 > file_size:
             raise truncated
-        for grain in _table(head, table * SECTOR, 512, "<I") if table else ():
+        for grain in _table(head, table * SECTOR, 512, "<I"):
             if (
                 grain > 1
                 and grain * SECTOR + (1 if info.create_type == "streamoptimized" else grain_bytes) > file_size

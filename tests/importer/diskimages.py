@@ -230,6 +230,24 @@ def build(root: Path) -> DiskImages:
         ),
         "VMDK images with a parent disk (parentCID)",
     )
+    refuse["hidden-parent-cid.vmdk"] = (
+        vmdk_with_descriptor(
+            sparse,
+            p("hidden-parent-cid.vmdk"),
+            lambda t: t + 'ddb.comment.parentCID = "12345678"\n',
+        ),
+        "names parentCID more than once or inside another line",
+    )
+    refuse["two-create-types.vmdk"] = (
+        vmdk_with_descriptor(
+            sparse,
+            p("two-create-types.vmdk"),
+            lambda t: t.replace(
+                'createType="monolithicSparse"', 'createType="monolithicSparse"\ncreateType="vmfs"'
+            ),
+        ),
+        "names createType more than once",
+    )
     refuse["two-extents.vmdk"] = (
         vmdk_with_descriptor(
             sparse,

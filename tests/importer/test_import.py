@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import pickle
 import socket
 import threading
 import time
@@ -392,3 +393,20 @@ def test_proxy_variables_are_ignored(server, store, cancel, monkeypatch):
         monkeypatch.setenv(name, "http://127.0.0.1:9/")
     result = run_import(server.url("/files/v3.qcow2"), policy=server.policy(), store=store, cancel=cancel)
     assert result.disk_format == "qcow2"
+
+
+def roundtrip(value):
+    return pickle.loads(pickle.dumps(value))  # noqa: S301 - our own objects, pickled by this test
+
+
+def test_errors_results_and_policies_survive_pickling_for_a_child_process():
+    # The worker may run an import in a child process and send these back through a pipe.
+    for error in (FetchFailed("HTTP status 404"), ImageRejected("no"), ImportCancelled(), UrlRejected("bad")):
+        copy = roundtrip(error)
+        assert type(copy) is type(error) and copy.message == error.message
+        assert getattr(copy, "detail", None) == getattr(error, "detail", None)
+    result = ImportResult(sha256="0" * 64, storage_size=1, virtual_size=512, disk_format="raw")
+    assert roundtrip(result) == result
+    policy = ImportPolicy(allowed_hosts=("127.0.0.1:8080", "storage.yandexcloud.net"), allow_http=True)
+    copy = roundtrip(policy)
+    assert copy == policy and copy.allows_address("127.0.0.1", 8080)

@@ -82,6 +82,8 @@ def refused_names():
         "flat-extent.vmdk",
         "parent-hint.vmdk",
         "parent-cid.vmdk",
+        "hidden-parent-cid.vmdk",
+        "two-create-types.vmdk",
         "two-extents.vmdk",
         "extent-path.vmdk",
         "extent-parent-dir.vmdk",
