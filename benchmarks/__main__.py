@@ -99,6 +99,11 @@ def imports_table(result: dict) -> None:
         ("import → READY (MiB/s)", f"{result['import_bytes_per_s'] / mb:.0f}", ""),
         ("import / plain", f"{ratio:.2f}", "≥ 0.60"),
         ("server peak RSS growth (MiB)", f"{result['rss_growth_bytes'] / mb:.1f}", "< 64"),
+        (
+            "  … with the import child process (MiB)",
+            f"{result['rss_growth_with_import_process_bytes'] / mb:.1f}",
+            "< 64",
+        ),
         ("Get p99 idle (ms)", f"{idle:.2f}", ""),
         ("Get p99 during 2 imports (ms)", f"{busy:.2f}", ""),
         ("busy / idle p99", f"{busy / idle:.2f}", "≤ 3.00"),

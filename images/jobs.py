@@ -74,15 +74,16 @@ def _prepare_create(operation: Operation, context: JobContext) -> dict:
     if context.uri is None:
         raise JobFailed(ABORTED, "the import was interrupted by a server restart; create the image again")
     from images import importer
+    from images.importer.isolated import run_import_isolated
 
     def progress(done: int, total: int) -> None:
         context.progress("downloading", done, total)
 
     try:
-        result = importer.run_import(
+        result = run_import_isolated(
             context.uri,
             policy=importer.ImportPolicy.from_settings(),
-            store=context.store,
+            store_root=context.store.root,
             cancel=context.cancel,
             progress=progress,
         )
