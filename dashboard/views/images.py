@@ -13,9 +13,11 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from dashboard import folders
+from dashboard.access import is_editor
 from dashboard.backend import InvalidArgument, NotFound
 from dashboard.filters import NAME_OPS, PAGE_SIZES, STATUSES, parse_state, violations_to_errors
 from dashboard.presenters import ImageView, OperationView
+from dashboard.rows import image_rows
 from dashboard.views.common import backend_for, render_view, wants_fragment
 
 OPERATIONS_PAGE_SIZE = 10
@@ -70,6 +72,7 @@ def image_list(request, folder_id: str):
         "errors": errors,
         "list_error": list_error,
         "images": images,
+        "rows": image_rows(images, selectable=is_editor(request.user)),
         "url": base + state.query(),
         "first_url": base + state.first_page().query() if state.page else "",
         "next_url": base + state.next_page(next_token).query() if next_token else "",
