@@ -122,3 +122,29 @@ def test_redact_drops_query_strings_of_addresses():
     text = "fetch https://bucket.example/img.qcow2?X-Amz-Signature=secret failed"
     assert redact(text) == "fetch https://bucket.example/img.qcow2?… failed"
     assert "secret" not in redact(text)
+
+
+def test_python_rendered_rows_escape_every_value(db):
+    from dashboard.presenters import ImageView
+    from dashboard.rows import image_rows
+
+    evil = '<script>alert("x")</script>'
+    image = ImageView(
+        id='fd8"><b>',
+        folder_id="f",
+        name=evil,
+        description="",
+        family="fam-ily",
+        labels={evil: evil},
+        status="READY",
+        os=evil,
+        storage_size=1,
+        min_disk_size=0,
+        size=0,
+        product_ids=[],
+        pooled=False,
+        created_at=None,
+    )
+    html = image_rows([image], selectable=True)
+    assert "<script>" not in html and '"><b>' not in html
+    assert html.count("&lt;script&gt;") == 5  # aria-label, name, OS, label key, label value
