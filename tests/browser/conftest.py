@@ -54,12 +54,31 @@ def browser_seed(dashboard):  # noqa: F811
 def sign_in(chromium, site, dashboard):  # noqa: F811
     """sign_in(role) → a Playwright page signed in as a new user of that role."""
     contexts = []
+    violations: list[str] = []
 
-    def _sign_in(role: str = "editor", *, color_scheme: str = "light", width: int = 1280, height: int = 860):
+    def _sign_in(
+        role: str = "editor",
+        *,
+        color_scheme: str = "light",
+        width: int = 1280,
+        height: int = 860,
+        javascript: bool = True,
+    ):
         user = make_user(dashboard, role)
-        context = chromium.new_context(viewport={"width": width, "height": height}, color_scheme=color_scheme)
+        context = chromium.new_context(
+            viewport={"width": width, "height": height},
+            color_scheme=color_scheme,
+            java_script_enabled=javascript,
+        )
         contexts.append(context)
         page = context.new_page()
+        # Any Content-Security-Policy violation (an inline script or style htmx might add) fails the test.
+        page.on(
+            "console",
+            lambda message: (
+                violations.append(message.text) if "Content Security Policy" in message.text else None
+            ),
+        )
         page.set_default_timeout(10_000)
         page.goto(site + "/login/")
         page.fill("#id_username", user.username)
@@ -71,3 +90,4 @@ def sign_in(chromium, site, dashboard):  # noqa: F811
     yield _sign_in
     for context in contexts:
         context.close()
+    assert violations == [], violations

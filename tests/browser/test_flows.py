@@ -111,3 +111,25 @@ def test_family_page_marks_the_latest_version(sign_in, site, browser_seed):
     expect(latest).to_contain_text("app-2")
     expect(latest.locator(".diff")).to_contain_text("Label v")
     expect(page.locator(".version").nth(1)).to_contain_text("First version")
+
+
+def test_filters_pages_and_create_work_without_javascript(sign_in, site, browser_seed):
+    for i in range(12):
+        browser_seed.image(f"web-{i:02d}", family="web-app")
+    page = sign_in("editor", javascript=False)
+    page.goto(f"{site}/f/{FOLDER}/images/")
+    page.fill("#f-family", "web-app")
+    page.select_option("#f-size", "10")
+    page.click("button:has-text('Apply')")
+    expect(page).to_have_url(re.compile(r"family=web-app.*size=10"))
+    page.click("a[rel=next]")
+    expect(page.locator(".page-no")).to_have_text("Page 2")
+    page.goto(f"{site}/f/{FOLDER}/images/new")
+    page.fill("#id_source_id", browser_seed.disk)
+    page.fill("#id_name", "no-js-image")
+    page.fill("input[name=label_key]", "env")
+    page.fill("input[name=label_value]", "prod")
+    page.click("button:has-text('Add label')")
+    expect(page.locator("input[name=label_key]")).to_have_count(3)
+    page.click("button:has-text('Create image')")
+    expect(page.locator("h1")).to_contain_text("no-js-image")
