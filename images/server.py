@@ -72,12 +72,15 @@ class BackendServer:
             (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), self.server
         )
         address = _host_port(host, port)
-        if tls_cert and tls_key:
-            with open(tls_cert, "rb") as cert, open(tls_key, "rb") as key:
-                credentials = grpc.ssl_server_credentials([(key.read(), cert.read())])
-            bound = self.server.add_secure_port(address, credentials)
-        else:
-            bound = self.server.add_insecure_port(address)
+        try:
+            if tls_cert and tls_key:
+                with open(tls_cert, "rb") as cert, open(tls_key, "rb") as key:
+                    credentials = grpc.ssl_server_credentials([(key.read(), cert.read())])
+                bound = self.server.add_secure_port(address, credentials)
+            else:
+                bound = self.server.add_insecure_port(address)
+        except RuntimeError:  # grpcio raises here where older versions returned 0
+            bound = 0
         if not bound:
             raise RuntimeError(f"could not listen on {address} (is the port taken?)")
         self.host = host
