@@ -14,6 +14,7 @@ from images.errors import FailedPrecondition, InvalidArgument, NotFound
 from images.models import IdempotencyKey, Operation, OperationKind, OperationState
 
 CANCELLED = 1  # google.rpc.Code.CANCELLED
+NOTIFY_CHANNEL = "imageservice_operations"
 IDEMPOTENCY_TTL = timedelta(hours=48)  # the contract promises at least 24 hours
 MAX_IDEMPOTENCY_KEY = 128
 
@@ -102,6 +103,10 @@ def start(
         )
     operation.save(force_insert=True)
     _emit_on_commit("created", operation.id)
+    if connection.vendor == "postgresql":
+        # Delivered at commit to every replica's worker (see worker._listen_for_replicas).
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_notify(%s, %s)", [NOTIFY_CHANNEL, operation.id])
     return operation
 
 

@@ -81,6 +81,10 @@ class Worker:
         heartbeat = threading.Thread(target=self._heartbeat, name="worker-heartbeat", daemon=True)
         heartbeat.start()
         self._threads.append(heartbeat)
+        if connection.vendor == "postgresql" and self.threads:
+            listener = threading.Thread(target=self._listen_for_replicas, name="worker-listen", daemon=True)
+            listener.start()
+            self._threads.append(listener)
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stops claiming; running imports are abandoned (left running) for the next start's recovery."""
@@ -208,6 +212,26 @@ class Worker:
             )
 
         return write
+
+    def _listen_for_replicas(self) -> None:
+        """LISTEN on PostgreSQL, so an operation another replica accepted starts here at once too."""
+        import psycopg
+
+        params = {
+            key: value
+            for key, value in connection.get_connection_params().items()
+            if key not in ("context", "cursor_factory", "prepare_threshold", "server_side_binding")
+        }
+        while not self._stop.is_set():
+            try:
+                with psycopg.connect(**params, autocommit=True) as listen:
+                    listen.execute(f"LISTEN {operations.NOTIFY_CHANNEL}")
+                    while not self._stop.is_set():
+                        for _ in listen.notifies(timeout=0.25, stop_after=1):
+                            self._on_event("created", "")
+            except Exception:
+                log.exception("listening for operations failed; retrying")
+                self._stop.wait(POLL_SECONDS)
 
     # --- heartbeat: leases and cancels requested through another replica ------------------
 
