@@ -34,7 +34,9 @@
     if (remove) {
       var row = remove.closest(".label-row");
       var container = row.parentElement;
+      var form = row.closest("form");
       row.remove();
+      if (form) form.dispatchEvent(new Event("input", { bubbles: true }));
       var next = container.querySelector("input");
       if (next) next.focus();
     }

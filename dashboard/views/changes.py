@@ -18,7 +18,7 @@ from dashboard.diffs import changed_fields, diff
 from dashboard.filters import quote
 from dashboard.forms import CreateImageForm, EditImageForm, label_rows, sign_snapshot
 from dashboard.presenters import ImageView
-from dashboard.views.common import backend_for, render_view
+from dashboard.views.common import backend_for, render_view, wants_fragment
 from images.rules import check_id
 
 MAX_BULK = 200
@@ -121,6 +121,13 @@ def image_edit(request, image_id: str):
     else:
         form = EditImageForm(request.POST)
         step = request.POST.get("step", "review")
+        if step == "preview" and wants_fragment(request):
+            # The live "changes so far" panel beside the form: no save, no stale check.
+            if form.is_valid():
+                context["changes"] = diff(current, form.values())
+            else:
+                context["preview_invalid"] = True
+            return render_view(request, "images/edit.html", context, fragment="preview")
         if "add_label" in request.POST:
             extra_rows = 2
         elif not form.is_valid():

@@ -213,3 +213,16 @@ def test_bulk_delete_confirms_then_reports_each_image(editor_client, seed):
     rows = result.context["rows"]
     assert [row["ok"] for row in rows] == [True, True, False]
     assert "not found" in rows[2]["message"]
+
+
+def test_live_preview_shows_the_changes_so_far_without_saving(editor_client, seed):
+    image_id = seed.image("web-1", labels={"env": "prod"})
+    url = f"/images/{image_id}/edit"
+    opened = editor_client.get(url).content.decode()
+    assert 'id="live-changes"' in opened
+    data = edit_form(opened, name="web-2")
+    response = editor_client.post(url, {**data, "step": "preview"}, HTTP_HX_REQUEST="true")
+    body = response.content.decode()
+    assert response.status_code == 200 and "<html" not in body
+    assert "web-1" in body and "web-2" in body and 'id="live-changes"' in body
+    assert get_image(seed.backend, image_id).name == "web-1"
