@@ -255,8 +255,8 @@ def image_update(
         if path in checks:
             violations += checks[path]()
     raise_if(violations)
-    image_snapshot = _image_model(image_id)
     try:
+        image_snapshot = _image_model(image_id)
         with transaction.atomic():
             image = operations.for_update(Image.objects.filter(id=image_id)).first()
             if image is None:
@@ -289,7 +289,18 @@ def image_update(
         return _after_integrity_error(
             error, caller_id, idempotency_key, image_snapshot.folder_id, values.get("name", "")
         )
+    except (NotFound, FailedPrecondition) as error:
+        return _twin_or_raise(error, caller_id, idempotency_key)
     return operation
+
+
+def _twin_or_raise(error: NotFound | FailedPrecondition, caller_id: str, key: str | None) -> Operation:
+    """A concurrent call with the same idempotency key may have started its operation after our
+    first lookup, leaving the image busy (or already deleted): then that call's operation is ours."""
+    existing = operations.find_idempotent(caller_id, key)
+    if existing is None:
+        raise error
+    return existing
 
 
 def image_delete(*, caller_id: str, image_id: str, idempotency_key: str | None = None) -> Operation:
@@ -317,6 +328,8 @@ def image_delete(*, caller_id: str, image_id: str, idempotency_key: str | None =
             image.save(update_fields=["status", "active_operation_id"])
     except IntegrityError as error:
         return operations.retry_idempotent(caller_id, idempotency_key, error)
+    except (NotFound, FailedPrecondition) as error:
+        return _twin_or_raise(error, caller_id, idempotency_key)
     return operation
 
 
