@@ -238,3 +238,30 @@ def test_concurrent_deletes_of_one_image_start_one_operation(backend, watch):
     }
     client.wait(accepted[0].id)
     assert Operation.objects.filter(image_id=image.id, kind="delete").count() == 1
+
+
+@pytest.mark.parametrize("method", ["Update", "Delete"])
+def test_concurrent_updates_or_deletes_with_one_idempotency_key_make_one_operation(backend, watch, method):
+    from images.models import Operation
+
+    image = create_ready(backend.editor, backend, FOLDER, name="keyed")
+    key = str(uuid.uuid4())
+    clients = [backend.editor for _ in range(RACERS)]
+    requests = {
+        "Update": lambda index: isv.UpdateImageRequest(
+            image_id=image.id,
+            update_mask=field_mask_pb2.FieldMask(paths=["description"]),
+            description=str(index),
+        ),
+        "Delete": lambda index: isv.DeleteImageRequest(image_id=image.id),
+    }
+    results, errors = race(
+        RACERS,
+        lambda index: clients[index].call(
+            getattr(clients[index].images, method), requests[method](index), idempotency_key=key
+        ),
+    )
+    assert [error and (error.code(), error.details()) for error in errors] == [None] * RACERS
+    assert len({result.id for result in results}) == 1
+    clients[0].wait(results[0].id)
+    assert Operation.objects.filter(image_id=image.id).exclude(kind="create").count() == 1
