@@ -9,8 +9,8 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from images import ids, reads
-from images.errors import FailedPrecondition, InvalidArgument, NotFound
+from images import ids, reads, rules
+from images.errors import FailedPrecondition, InvalidArgument, NotFound, raise_if
 from images.models import IdempotencyKey, Operation, OperationKind, OperationState
 
 CANCELLED = 1  # google.rpc.Code.CANCELLED
@@ -119,10 +119,7 @@ def retry_idempotent(caller_id: str, key: str | None, error: IntegrityError) -> 
 
 
 def get(operation_id: str) -> Operation:
-    if not operation_id:
-        raise InvalidArgument.field("operation_id", "is required")
-    if len(operation_id) > 50:
-        raise InvalidArgument.field("operation_id", "must be at most 50 characters")
+    raise_if(rules.check_id(operation_id, "operation_id"))
     operation = reads.get_operation(operation_id)
     if operation is None:
         raise NotFound(f'Operation "{operation_id}" not found')
@@ -187,7 +184,7 @@ def batch_get(operation_ids: list[str]) -> list[Operation]:
     operation_ids = list(dict.fromkeys(operation_ids))
     if len(operation_ids) > 100:
         raise InvalidArgument.field("operation_ids", "at most 100 operation ids per call")
-    if any(not operation_id or len(operation_id) > 50 for operation_id in operation_ids):
-        raise InvalidArgument.field("operation_ids", "each id must be 1 to 50 characters")
+    if any(rules.check_id(operation_id, "operation_ids") for operation_id in operation_ids):
+        raise InvalidArgument.field("operation_ids", "each id must be 1 to 50 characters, without NUL")
     rows = {row.id: row for row in Operation.objects.filter(id__in=operation_ids)}
     return [rows[operation_id] for operation_id in operation_ids if operation_id in rows]

@@ -151,6 +151,11 @@ def _too_long(value: str, rule: Rule) -> str | None:
     return None
 
 
+def _nul(value: str) -> str | None:
+    # PostgreSQL cannot store NUL in text or jsonb: such a value must be refused here, not by the database.
+    return "must not contain NUL characters" if "\x00" in value else None
+
+
 def _violation(field: str, description: str | None) -> list[FieldViolation]:
     return [FieldViolation(field, description)] if description else []
 
@@ -159,7 +164,7 @@ def check_id(value: str, field: str, *, required: bool = True) -> list[FieldViol
     """Any resource ID: required unless told otherwise, at most 50 characters."""
     if not value:
         return _violation(field, "is required" if required else None)
-    return _violation(field, _too_long(value, RULES["id"]))
+    return _violation(field, _too_long(value, RULES["id"]) or _nul(value))
 
 
 def check_operation_id(value: str, field: str = "operation_id") -> list[FieldViolation]:
@@ -174,7 +179,7 @@ def check_name(value: str, field: str = "name") -> list[FieldViolation]:
 
 
 def check_description(value: str, field: str = "description") -> list[FieldViolation]:
-    return _violation(field, _too_long(value, RULES["description"]))
+    return _violation(field, _too_long(value, RULES["description"]) or _nul(value))
 
 
 def _label_problem(key: str, value: str) -> str | None:
@@ -225,6 +230,8 @@ def check_product_ids(values: Iterable[str], field: str = "product_ids") -> list
     for index, value in enumerate(values):
         if len(value) > limit:
             return _violation(field, f"product ID #{index + 1} must be at most {limit} characters")
+        if _nul(value):
+            return _violation(field, f"product ID #{index + 1} {_nul(value)}")
     return []
 
 
