@@ -779,3 +779,67 @@ def test_nul_characters_in_any_string_are_invalid_argument(backend, disk, image,
         for index, call in enumerate(field_calls):
             with subtests.test(msg=f"{field} #{index}"):
                 expect_rejected(lambda key, call=call: call(), field)
+
+
+FUZZ_CHARS = "abcxyz019-_./@ AZ\"'\\:;é\u00df\U0001f600\x00\x01\n\t\u200b"
+
+
+def test_random_create_and_update_requests_are_never_internal(backend, disk, image):
+    client = backend.editor
+    rng = random.Random(31337)
+
+    def text(max_length=70):
+        length = rng.choice([0, 1, 2, 3, 50, 51, 63, 64, rng.randint(0, max_length)])
+        return "".join(rng.choice(FUZZ_CHARS) for _ in range(length))
+
+    def sometimes(usual, odd):
+        return odd if rng.random() < 0.2 else usual
+
+    allowed = {
+        grpc.StatusCode.OK,
+        grpc.StatusCode.INVALID_ARGUMENT,
+        grpc.StatusCode.ALREADY_EXISTS,
+        grpc.StatusCode.FAILED_PRECONDITION,
+        grpc.StatusCode.NOT_FOUND,
+    }
+    seen = set()
+    for _ in range(150):
+        request = isv.CreateImageRequest(
+            folder_id=sometimes(FOLDER, text()),
+            name=sometimes(f"n{rng.randrange(10**9)}", text()),
+            description=sometimes("fine", text(300)),
+            family=sometimes("good-family", text()),
+            labels=sometimes({"k": "v"}, {text(): text() for _ in range(rng.choice([0, 1, 2]))}),
+            product_ids=sometimes([], [text() for _ in range(rng.choice([0, 1, 2]))]),
+            min_disk_size=sometimes(
+                0, rng.choice([-1, MIN_DISK - 1, MIN_DISK, MAX_DISK, MAX_DISK + 1, 2**63 - 1])
+            ),
+        )
+        source = rng.choice(["disk", "disk", "random-disk", "snapshot", "image", "uri", None])
+        if source == "disk":
+            request.disk_id = disk
+        elif source == "image":
+            request.image_id = rng.choice([image.id, text()])
+        elif source == "uri":
+            request.uri = rng.choice(["", text(), "http://" + text(), "https://example.invalid/" + text()])
+        elif source is not None:
+            setattr(request, source.replace("random-", "") + "_id", text())
+        try:
+            operation = client.call(client.images.Create, request)
+            client.wait(operation.id)
+            seen.add(grpc.StatusCode.OK)
+        except grpc.RpcError as error:
+            assert error.code() in allowed, (request, error.code(), error.details())
+            seen.add(error.code())
+        values = {
+            "name": sometimes("base", text()),
+            "description": sometimes("fine", text(300)),
+            "labels": sometimes({}, {text(): text()}),
+            "min_disk_size": sometimes(0, rng.choice([MIN_DISK - 1, MIN_DISK, MAX_DISK + 1])),
+        }
+        paths = rng.choice([None, [], ["name"], ["labels", "description"], [text()], ["min_disk_size"]])
+        try:
+            client.wait(update(client, image.id, paths=paths, **values).id)
+        except grpc.RpcError as error:
+            assert error.code() in allowed, (values, paths, error.code(), error.details())
+    assert {grpc.StatusCode.OK, grpc.StatusCode.INVALID_ARGUMENT} <= seen
