@@ -34,6 +34,8 @@ def duration(value: dt.timedelta | None) -> str:
     if value is None:
         return ""
     seconds = int(value.total_seconds())
+    if value.total_seconds() < 0.1:
+        return "< 0.1 s"
     if seconds < 60:
         return f"{value.total_seconds():.1f} s" if seconds < 10 else f"{seconds} s"
     minutes, seconds = divmod(seconds, 60)
