@@ -9,6 +9,7 @@ import dj_database_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("IMAGESERVICE_VAR_DIR", BASE_DIR / "var"))
+VAR_DIR.mkdir(parents=True, exist_ok=True)  # SQLite files live here; a fresh clone has none
 
 
 def env_bool(name: str, default: bool = False) -> bool:
