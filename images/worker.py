@@ -201,12 +201,17 @@ class Worker:
     @staticmethod
     def _progress_writer(operation_id: str):
         last = [0.0]
+        written = [None]
 
         def write(phase: str, done: int, total: int) -> None:
+            # The import offers its newest figure again while it waits, so skipping one is never final.
+            if written[0] == (phase, done, total):
+                return
             now = time.monotonic()
             if now - last[0] < PROGRESS_WRITE_SECONDS and done != total:
                 return
             last[0] = now
+            written[0] = (phase, done, total)
             Operation.objects.filter(id=operation_id, state=OperationState.RUNNING).update(
                 progress_phase=phase, progress_done=done, progress_total=total
             )

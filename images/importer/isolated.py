@@ -50,6 +50,7 @@ def run_import_isolated(
     )
     process.start()
     sender.close()
+    latest = None
     try:
         while True:
             if cancel.is_set():
@@ -60,6 +61,7 @@ def run_import_isolated(
                 except EOFError:
                     raise FetchFailed("the import process ended without a result") from None
                 if kind == "progress":
+                    latest = payload
                     progress(*payload)
                 elif kind == "result":
                     return payload
@@ -67,6 +69,9 @@ def run_import_isolated(
                     raise payload
             elif not process.is_alive():
                 raise FetchFailed(f"the import process exited with code {process.exitcode}")
+            elif latest is not None:
+                # progress() may throttle: offer the newest figure again, so a stall never hides it.
+                progress(*latest)
     finally:
         receiver.close()
         process.join(timeout=5)
@@ -84,32 +89,47 @@ def _child(url: str, policy: ImportPolicy, store_root: str, sender, cancel) -> N
     os.nice(NICE)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     local_cancel = threading.Event()
+    sending = threading.Lock()  # the import and the watcher both send
+    newest: list = [None]  # the progress not sent yet
     last = [0.0]
+    finished = [False]
+
+    def send_progress() -> None:
+        with sending:
+            if newest[0] is None or finished[0] or time.monotonic() - last[0] < PROGRESS_SECONDS:
+                return
+            sender.send(("progress", newest[0]))
+            newest[0] = None
+            last[0] = time.monotonic()
 
     def progress(done: int, total: int) -> None:
         if cancel.is_set():
             local_cancel.set()
-        now = time.monotonic()
-        if now - last[0] >= PROGRESS_SECONDS:
-            last[0] = now
-            sender.send(("progress", (done, total)))
+        newest[0] = (done, total)
+        send_progress()
 
-    def watch_cancel() -> None:
-        # A stalled server sends no chunks; the fetcher still checks local_cancel every read timeout.
-        cancel.wait()
+    def watch() -> None:
+        # A stalled server sends no chunks: the newest progress still goes out (a throttled figure
+        # is sent late, never dropped), and the fetcher checks local_cancel every read timeout.
+        while not cancel.wait(PROGRESS_SECONDS):
+            send_progress()
         local_cancel.set()
 
-    threading.Thread(target=watch_cancel, daemon=True).start()
+    threading.Thread(target=watch, daemon=True).start()
     try:
         result = run_import(
             url, policy=policy, store=BlobStore(store_root), cancel=local_cancel, progress=progress
         )
     except ImporterError as error:
-        sender.send(("error", error))
+        outcome = ("error", error)
     except Exception:
         logging.getLogger(__name__).exception("import failed unexpectedly")
-        sender.send(("error", FetchFailed("unexpected error in the import process")))
+        outcome = ("error", FetchFailed("unexpected error in the import process"))
     else:
-        sender.send(("result", result))
-    finally:
-        sender.close()
+        outcome = ("result", result)
+    with sending:
+        finished[0] = True
+        try:
+            sender.send(outcome)
+        finally:
+            sender.close()
