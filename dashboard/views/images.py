@@ -84,9 +84,13 @@ def image_list(request, folder_id: str):
         "statuses": STATUSES,
         "page_sizes": PAGE_SIZES,
     }
-    return render_view(
+    response = render_view(
         request, "images/list.html", context, fragment="results", status=400 if errors else 200
     )
+    if wants_fragment(request) and request.htmx.trigger == "filters":
+        # The filter form submits every field, empty ones too; the address bar gets the short form.
+        response["HX-Push-Url"] = context["url"]
+    return response
 
 
 def _operations_page(request, backend, image_id: str) -> dict:

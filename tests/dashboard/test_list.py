@@ -128,3 +128,17 @@ def test_folder_in_the_url_is_remembered_for_the_picker(editor_client, dashboard
     assert (
         editor_client.get("/folders/go", {"folder": "other-folder"})["Location"] == "/f/other-folder/images/"
     )
+
+
+def test_filter_form_requests_push_the_short_canonical_url(editor_client, dashboard):
+    response = editor_client.get(
+        LIST,
+        {"name": "", "name_op": "eq", "family": "web-app", "labels": "", "size": "50"},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TRIGGER="filters",
+    )
+    assert response["HX-Push-Url"] == LIST + "?family=web-app"
+    refresh = editor_client.get(
+        LIST, {"family": "web-app"}, HTTP_HX_REQUEST="true", HTTP_HX_TRIGGER="results"
+    )
+    assert "HX-Push-Url" not in refresh
