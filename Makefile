@@ -35,6 +35,7 @@ protos: install
 	$(PY) images/api/build.py
 
 bench: install
+	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk qemu-utils >/dev/null; }
 	$(PY) -m benchmarks
 
 lint: install

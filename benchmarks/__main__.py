@@ -112,6 +112,21 @@ def imports_table(result: dict) -> None:
     _print_table(["import metric", "SQLite", "target"], rows)
 
 
+def dashboard_table(result: dict) -> None:
+    share = result["fragment_bytes"] / result["full_bytes"]
+    pages = result["gunicorn_pages_per_s"]
+    rows = [
+        ("rows on the page", str(result["rows"]), "50"),
+        ("full page server time p50 (ms)", f"{result['full']['p50']:.2f}", "< 15"),
+        ("fragment server time p50 (ms)", f"{result['fragment']['p50']:.2f}", "< 10"),
+        ("gunicorn, 2 workers, concurrency 8 (pages/s)", "n/a" if pages is None else f"{pages:.0f}", "≥ 150"),
+        ("page bytes", str(result["full_bytes"]), ""),
+        ("fragment bytes", str(result["fragment_bytes"]), ""),
+        ("fragment / page bytes", f"{share:.2f}", "≤ 0.40"),
+    ]
+    _print_table(["dashboard metric (100,000 images)", "SQLite", "target"], rows)
+
+
 def _print_table(header, rows) -> None:
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
     line = " | ".join(str(cell).ljust(width) for cell, width in zip(header, widths, strict=False))
@@ -130,6 +145,8 @@ def main() -> None:
         if pg:
             runs["PostgreSQL"] = run_suite("backend", pg)
         backend_table(runs)
+    if "dashboard" in suites:
+        dashboard_table(run_suite("dashboard", _fresh_sqlite()))
     if "imports" in suites:
         imports_table(run_suite("imports", _fresh_sqlite()))
 
