@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import replace
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect
@@ -128,7 +127,6 @@ def image_detail(request, image_id: str):
         "image": image,
         "latest": ImageView.from_proto(latest) if latest else None,
         "is_latest": latest is not None and latest.id == image.id,
-        "default_folder": settings.IMAGESERVICE_DEFAULT_FOLDER,
         **_operations_page(request, backend, image_id),
     }
     fragment = "operations" if request.GET.get("ops") is not None and wants_fragment(request) else "detail"
