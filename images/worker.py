@@ -240,6 +240,23 @@ class Worker:
 
     # --- heartbeat: leases and cancels requested through another replica ------------------
 
+    def _fail_expired_imports(self) -> None:
+        """Fails the imports of workers that stopped renewing their leases: the URI died with them.
+
+        Start-up recovery cannot take an import whose lease is still running (its owner may be
+        another live replica), so without this a restart soon after a crash left it CREATING.
+        """
+        expired = Operation.objects.filter(
+            queue="import", state=OperationState.RUNNING, lease_expires_at__lt=timezone.now()
+        ).exclude(lease_owner=self.owner)
+        for operation in expired.order_by("created_at"):
+            log.info(
+                "failing import %s: its worker %s stopped renewing its lease",
+                operation.id,
+                operation.lease_owner,
+            )
+            jobs.run(operation, jobs.JobContext(cancel=threading.Event(), progress=_noop_progress))
+
     def _heartbeat(self) -> None:
         last_renew = 0.0
         last_purge = 0.0
@@ -259,6 +276,7 @@ class Worker:
                     Operation.objects.filter(lease_owner=self.owner, state=OperationState.RUNNING).update(
                         lease_expires_at=timezone.now() + LEASE
                     )
+                    self._fail_expired_imports()
                 if now - last_purge >= 3600:
                     last_purge = now
                     operations.purge_expired_keys()
