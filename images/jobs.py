@@ -71,9 +71,14 @@ def _prepare_create(operation: Operation, context: JobContext) -> dict:
     source = operation.payload["source"]
     if source["kind"] != "uri":
         return {}
-    if context.uri is None:
-        raise JobFailed(ABORTED, "the import was interrupted by a server restart; create the image again")
     from images import importer
+
+    if context.uri is None:
+        from django.conf import settings
+
+        # The interrupted process's partial download is named after the operation.
+        importer.BlobStore(settings.IMAGESERVICE_DATA_DIR).remove_temp(operation.id)
+        raise JobFailed(ABORTED, "the import was interrupted by a server restart; create the image again")
     from images.importer.isolated import run_import_isolated
 
     def progress(done: int, total: int) -> None:
@@ -86,6 +91,7 @@ def _prepare_create(operation: Operation, context: JobContext) -> dict:
             store_root=context.store.root,
             cancel=context.cancel,
             progress=progress,
+            temp_label=operation.id,
         )
     except importer.ImportCancelled as cancelled:
         raise JobCancelled() from cancelled

@@ -52,19 +52,21 @@ def run_import(
     cancel: threading.Event,
     progress: Callable[[int, int], None] = lambda done, total: None,
     resolver: Resolver | None = None,
+    temp_label: str = "",
 ) -> ImportResult:
     """Downloads url into store while inspecting it; returns what was stored.
 
     Raises UrlRejected (the policy refuses the URI), ImageRejected (the content is refused; the
     operation should end INVALID_ARGUMENT), FetchFailed (the download failed) or ImportCancelled
     (cancel was set). On any of them nothing is left in the store. progress(done, total) is called
-    after every chunk; total is 0 when the server did not declare a length.
+    after every chunk; total is 0 when the server did not declare a length. temp_label (the operation
+    id) names the temporary file, so BlobStore.remove_temp() finds it after a crash.
     """
     target = check_url(url, policy)
     inspector = StreamInspector()
     try:
         with (
-            store.writer() as blob,
+            store.writer(temp_label) as blob,
             open_download(target, policy=policy, cancel=cancel, resolver=resolver) as body,
         ):
             progress(0, body.total)

@@ -38,13 +38,14 @@ def run_import_isolated(
     store_root: Path,
     cancel: threading.Event,
     progress: Callable[[int, int], None] = lambda done, total: None,
+    temp_label: str = "",
 ) -> ImportResult:
     """Same contract as run_import; the work happens in a niced child process."""
     receiver, sender = _CONTEXT.Pipe(duplex=False)
     child_cancel = _CONTEXT.Event()
     process = _CONTEXT.Process(
         target=_child,
-        args=(url, policy, str(store_root), sender, child_cancel),
+        args=(url, policy, str(store_root), sender, child_cancel, temp_label),
         name="image-import",
         daemon=True,
     )
@@ -80,7 +81,7 @@ def run_import_isolated(
             process.join()
 
 
-def _child(url: str, policy: ImportPolicy, store_root: str, sender, cancel) -> None:
+def _child(url: str, policy: ImportPolicy, store_root: str, sender, cancel, temp_label: str) -> None:
     # Die with the server (a SIGKILLed server leaves no orphan import behind).
     try:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -118,7 +119,12 @@ def _child(url: str, policy: ImportPolicy, store_root: str, sender, cancel) -> N
     threading.Thread(target=watch, daemon=True).start()
     try:
         result = run_import(
-            url, policy=policy, store=BlobStore(store_root), cancel=local_cancel, progress=progress
+            url,
+            policy=policy,
+            store=BlobStore(store_root),
+            cancel=local_cancel,
+            progress=progress,
+            temp_label=temp_label,
         )
     except ImporterError as error:
         outcome = ("error", error)

@@ -12,6 +12,7 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+_LABEL = re.compile(r"[a-z0-9]{1,50}")
 _READ_SIZE = 1024 * 1024
 
 
@@ -76,8 +77,21 @@ class BlobStore:
             log.info("removed %d leftover temporary import file(s) from %s", removed, self.tmp_dir)
         return removed
 
-    def writer(self) -> BlobWriter:
-        return BlobWriter(self)
+    def remove_temp(self, label: str) -> int:
+        """Removes the temporary files of the writers given this label (an import a crash interrupted)."""
+        if not _LABEL.fullmatch(label):
+            raise ValueError("a temporary file label is 1 to 50 characters of [a-z0-9]")
+        removed = 0
+        for entry in self.tmp_dir.glob(f"import-{label}-*"):
+            entry.unlink(missing_ok=True)
+            removed += 1
+        if removed:
+            log.info("removed %d temporary import file(s) of %s", removed, label)
+        return removed
+
+    def writer(self, label: str = "") -> BlobWriter:
+        """label (an operation id) goes into the temporary file's name, for remove_temp()."""
+        return BlobWriter(self, label)
 
 
 class BlobWriter:
@@ -85,13 +99,17 @@ class BlobWriter:
     leaving the block any other way (error, cancel) removes the temporary file.
     """
 
-    def __init__(self, store: BlobStore):
+    def __init__(self, store: BlobStore, label: str = ""):
+        if label and not _LABEL.fullmatch(label):
+            raise ValueError("a temporary file label is 1 to 50 characters of [a-z0-9]")
         self.store = store
         self.size = 0
         self.sha256: str | None = None
         self._digest = hashlib.sha256()
         store.tmp_dir.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(dir=store.tmp_dir, prefix="import-", suffix=".part")
+        fd, name = tempfile.mkstemp(
+            dir=store.tmp_dir, prefix=f"import-{label}-" if label else "import-", suffix=".part"
+        )
         self.temp_path = Path(name)
         self._file = os.fdopen(fd, "wb")
 
