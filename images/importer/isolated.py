@@ -45,7 +45,7 @@ def run_import_isolated(
     child_cancel = _CONTEXT.Event()
     process = _CONTEXT.Process(
         target=_child,
-        args=(url, policy, str(store_root), sender, child_cancel, temp_label),
+        args=(url, policy, str(store_root), sender, child_cancel, temp_label, os.getpid()),
         name="image-import",
         daemon=True,
     )
@@ -81,12 +81,16 @@ def run_import_isolated(
             process.join()
 
 
-def _child(url: str, policy: ImportPolicy, store_root: str, sender, cancel, temp_label: str) -> None:
+def _child(
+    url: str, policy: ImportPolicy, store_root: str, sender, cancel, temp_label: str, server_pid: int
+) -> None:
     # Die with the server (a SIGKILLed server leaves no orphan import behind).
     try:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     except OSError:
         pass
+    if os.getppid() != server_pid:
+        os._exit(1)  # the server died while this process started, before the death signal was set
     os.nice(NICE)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     local_cancel = threading.Event()
