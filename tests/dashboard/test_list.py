@@ -47,10 +47,11 @@ def test_filter_form_shows_the_state_from_the_url(editor_client, seed):
     assert 'value="READY" checked' in body
 
 
-def test_pages_go_forward_and_back_with_tokens_in_the_url(editor_client, seed):
+@pytest.mark.parametrize("sort", ["", "name", "-created"])
+def test_pages_go_forward_and_back_with_tokens_in_the_url(editor_client, seed, sort):
     for i in range(12):
         seed.image(f"img-{i:02d}")
-    body = editor_client.get(LIST, {"size": "10"}).content.decode()
+    body = editor_client.get(LIST, {"size": "10", "sort": sort}).content.decode()
     assert "Page 1" in body and 'rel="prev"' not in body
     next_href = _href(body, "next")
     query = parse_qs(urlparse(next_href).query, keep_blank_values=True)
