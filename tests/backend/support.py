@@ -99,9 +99,12 @@ def create_ready(client, backend, folder_id: str, **fields) -> image_pb2.Image:
 
 
 def list_all(client, folder_id: str, *, page_size: int = 0, filter: str = "", order_by: str = ""):
-    """Every image of a List, following next_page_token to the end."""
-    images, token = [], ""
+    """Every image of a List, following next_page_token to the end (failing, not hanging, if it never ends)."""
+    images, token, tokens = [], "", set()
     while True:
+        assert token not in tokens, "a page token came back: the pages would repeat forever"
+        tokens.add(token)
+        assert len(tokens) <= 2000, "paging did not end"
         page = client.call(
             client.images.List,
             isv.ListImagesRequest(

@@ -276,8 +276,13 @@ def test_a_second_server_on_the_same_port_fails_loudly(servers, editor_token):
     assert first.process.poll() is None
 
 
-def test_recovery_runs_before_serving_even_for_work_queued_with_no_worker(servers, editor_token):
-    """A server that died with a queue of pending operations (here: one that ran no worker)."""
+def test_health_is_not_serving_until_recovery_has_finished(servers, editor_token):
+    """A server died with a queue of pending operations (here: one that ran no worker); the next one
+    must not report SERVING while it still recovers them (held up here by a lock on those rows)."""
+    from django.db import transaction
+
+    from images.models import Operation
+
     port = free_port()
     idle = servers(port, workers=0)
     idle.wait_serving()
@@ -291,10 +296,14 @@ def test_recovery_runs_before_serving_even_for_work_queued_with_no_worker(server
     assert unfinished() == (20, 20)
     idle.process.send_signal(signal.SIGKILL)
     idle.kill()
-    restarted = servers(port, workers=1)
+    with transaction.atomic():
+        # SQLite: this transaction holds the write lock; PostgreSQL: these row locks.
+        list(Operation.objects.select_for_update().filter(id__in=accepted))
+        restarted = servers(port, workers=1)
+        status = wait_until(restarted.health, timeout=60, interval=0.02, message="health answering")
+        assert status == health_pb2.HealthCheckResponse.NOT_SERVING
+        assert unfinished() == (20, 20)
     restarted.wait_serving()
     assert unfinished() == (0, 0)
-    from images.models import Operation
-
     assert Operation.objects.filter(id__in=accepted, error_code__isnull=True).count() == 20
     assert restarted.process.poll() is None

@@ -352,8 +352,11 @@ def test_create_returns_at_once_and_the_image_is_visible_as_creating(paused_back
     assert get_operation(client, operation.id) == operation
     run_pending(backend)
     done = get_operation(client, operation.id)
-    assert done.done and unpack_image(done) == get_image(client, metadata.image_id)
-    assert unpack_image(done).status == READY
+    ready = unpack_image(done)
+    assert done.done and ready == get_image(client, metadata.image_id)
+    assert ready.status == READY
+    assert (ready.name, ready.family, dict(ready.labels)) == ("new", "fam", {"a": "b"})
+    assert ready.created_at == image.created_at
 
 
 def test_mutations_while_an_operation_runs_are_failed_precondition(paused_backend):
@@ -543,6 +546,7 @@ def test_list_operations_is_newest_first_and_paginated(backend):
             page = backend.viewer.call(client.images.ListOperations, request)
             assert len(page.operations) <= page_size
             seen += [operation.id for operation in page.operations]
+            assert len(seen) <= len(expected), "the pages repeat"
             token = page.next_page_token
             if not token:
                 return seen
