@@ -725,6 +725,23 @@ def test_idempotent_update_and_delete(backend):
     assert delete(client, image.id, key=delete_key) == get_operation(client, deleting.id)
 
 
+def test_idempotency_keys_are_kept_at_least_24_hours(backend):
+    from django.utils import timezone
+
+    from images import operations
+    from images.models import IdempotencyKey
+
+    client = backend.editor
+    key = str(uuid.uuid4())
+    disk = backend.register_source("disk", FOLDER, 1 * GIB)
+    request = isv.CreateImageRequest(folder_id=FOLDER, name="kept", disk_id=disk)
+    first = client.wait(client.call(client.images.Create, request, idempotency_key=key).id)
+    IdempotencyKey.objects.update(created_at=timezone.now() - dt.timedelta(hours=24, minutes=5))
+    operations.purge_expired_keys()  # what the worker runs hourly
+    assert client.call(client.images.Create, request, idempotency_key=key) == first
+    assert [image.name for image in list_all(client, FOLDER)] == ["kept"]
+
+
 def test_callers_do_not_share_idempotency_keys(backend):
     alice = backend.client(backend.create_token("alice", "editor"))
     bob = backend.client(backend.create_token("bob", "editor"))

@@ -85,6 +85,7 @@ VALID_CREATE = [
     pytest.param({"min_disk_size": MAX_DISK}, id="min-disk-size-4TiB"),
     pytest.param({"product_ids": ["p" * 50, "q"]}, id="product-id-50"),
     pytest.param({"folder_id": "f" * 50}, id="folder-id-50"),
+    pytest.param({"pooled": True}, id="pooled"),
 ]
 
 
