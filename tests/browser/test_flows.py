@@ -57,6 +57,7 @@ def test_create_from_a_disk_shows_the_operation_then_a_ready_image(sign_in, site
     tray = page.locator("#ops-tray")
     expect(tray).to_be_visible()
     expect(tray.locator(".op").first).to_contain_text("fresh-image")
+    expect(tray.locator(".op .badge").first).to_have_text("running")
     expect(tray.locator(".op .badge").first).to_have_text("done")
     # The page refreshed itself when the operation finished.
     expect(page.locator("#image-detail h1 .badge").first).to_have_text("ready")

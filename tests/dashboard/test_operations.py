@@ -1,11 +1,12 @@
 """The operations tray: polling only while something runs, 286 when idle, Cancel, page refresh events."""
 
+import datetime as dt
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from dashboard import tray
+from dashboard import context_processors, tray
 from tests.dashboard.fixtures import FOLDER
 
 TRAY = "/operations/"
@@ -34,10 +35,8 @@ def test_finished_operation_stops_polling_and_tells_pages_to_refresh(editor_clie
         {"source_kind": "disk_id", "source_id": seed.disk, "name": "web-1", "min_disk_size_1": "GiB"},
     )
     assert response.status_code == 302
-    page = editor_client.get(response["Location"]).content.decode()
     operation = tray.entries(_Session(editor_client))[0]
-    if operation.running:
-        assert 'hx-trigger="every 1s"' in page
+    assert operation.running  # as Create returned it
     seed.backend.wait_operation(operation.id)
     polled = editor_client.get(TRAY, **HTMX)
     assert polled.status_code == 286
@@ -138,3 +137,18 @@ def test_operations_the_server_no_longer_knows_leave_the_tray(editor_client, das
     polled = editor_client.get(TRAY, **HTMX)
     assert polled.status_code == 286
     assert tray.entries(_Session(editor_client)) == []
+
+
+def test_full_page_shows_the_current_tray_without_javascript(editor_client, seed, monkeypatch):
+    editor_client.post(
+        f"/f/{FOLDER}/images/new",
+        {"source_kind": "disk_id", "source_id": seed.disk, "name": "web-1", "min_disk_size_1": "GiB"},
+    )
+    operation = tray.entries(_Session(editor_client))[0]
+    seed.backend.wait_operation(operation.id)
+    just_after = editor_client.get(f"/f/{FOLDER}/images/").content.decode()
+    assert 'hx-trigger="every 1s"' in just_after  # the page right after Create shows it running
+    monkeypatch.setattr(context_processors, "JUST_STARTED", dt.timedelta(0))
+    body = editor_client.get(f"/f/{FOLDER}/images/").content.decode()
+    assert 'hx-trigger="every 1s"' not in body
+    assert tray.entries(_Session(editor_client))[0].state == "done"
