@@ -20,6 +20,7 @@ from google.protobuf import field_mask_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from images.api.gen.yandex.cloud.compute.v1 import image_service_pb2 as isv
+from images.api.gen.yandex.cloud.operation import operation_service_pb2 as osv
 from tests.backend.support import image_id_of, wait_until
 from tests.conftest import ApiClient
 
@@ -229,8 +230,6 @@ def test_sigkill_while_operations_run_then_restart_finishes_every_operation(serv
         )
         assert list(stuck.images) == []
         for operation_id in accepted:
-            from images.api.gen.yandex.cloud.operation import operation_service_pb2 as osv
-
             operation = client.call(client.operations.Get, osv.GetOperationRequest(operation_id=operation_id))
             assert operation.done, operation_id
             assert operation.WhichOneof("result") == "response", operation.error
