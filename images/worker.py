@@ -197,6 +197,9 @@ class Worker:
         finally:
             with self._running_lock:
                 self._running.pop(operation_id, None)
+            # Imports are long and rare: no session stays open on an idle import thread, where
+            # nothing would close it (PostgreSQL cannot drop a database that has one).
+            connection.close()
 
     @staticmethod
     def _progress_writer(operation_id: str):
