@@ -149,21 +149,18 @@ def request_cancel(operation_id: str) -> Operation:
 
 def finish_response(operation: Operation, response_any_bytes: bytes) -> None:
     """Marks the operation done with a response; inside the finishing transaction."""
-    operation.state = OperationState.DONE
-    operation.response = response_any_bytes
-    operation.error_code = None
-    operation.modified_at = timezone.now()
-    operation.lease_owner = ""
-    operation.lease_expires_at = None
-    operation.save()
+    _finish(operation, response=response_any_bytes, error_code=None)
 
 
 def finish_error(operation: Operation, code: int, message: str) -> None:
     """Marks the operation done with an error; inside the finishing transaction."""
+    _finish(operation, response=None, error_code=code, error_message=message)
+
+
+def _finish(operation: Operation, **result) -> None:
+    for name, value in result.items():
+        setattr(operation, name, value)
     operation.state = OperationState.DONE
-    operation.error_code = code
-    operation.error_message = message
-    operation.response = None
     operation.modified_at = timezone.now()
     operation.lease_owner = ""
     operation.lease_expires_at = None

@@ -232,7 +232,11 @@ def image_update(
     values: dict,
     idempotency_key: str | None = None,
 ) -> Operation:
-    """Applies the masked fields now (so names are reserved at once); the worker completes it."""
+    """Applies the masked fields now (so names are reserved at once); the worker completes it.
+
+    `values` holds every updatable field (name, description, min_disk_size, labels) as the request
+    gave it; without a mask all of them are written.
+    """
     existing = operations.find_idempotent(caller_id, idempotency_key)
     if existing is not None:
         return existing
@@ -246,28 +250,23 @@ def image_update(
             )
         )
     checks = {
-        "name": lambda: rules.check_name(values.get("name", "")),
-        "description": lambda: rules.check_description(values.get("description", "")),
-        "min_disk_size": lambda: rules.check_min_disk_size(values.get("min_disk_size", 0)),
-        "labels": lambda: rules.check_labels(values.get("labels", {})),
+        "name": lambda: rules.check_name(values["name"]),
+        "description": lambda: rules.check_description(values["description"]),
+        "min_disk_size": lambda: rules.check_min_disk_size(values["min_disk_size"]),
+        "labels": lambda: rules.check_labels(values["labels"]),
     }
     for path in paths:
         if path in checks:
             violations += checks[path]()
     raise_if(violations)
+    folder_id = ""
     try:
-        image_snapshot = _image_model(image_id)
         with transaction.atomic():
-            image = operations.for_update(Image.objects.filter(id=image_id)).first()
-            if image is None:
-                raise _not_found(image_id)
-            if image.active_operation_id or image.status == ImageStatus.DELETING:
-                raise operations.busy(image_id)
+            image = _lock_idle_image(image_id)
+            folder_id = image.folder_id
             previous = {path: getattr(image, path) for path in UPDATABLE_PATHS}
             for path in paths:
-                value = values.get(
-                    path, {} if path == "labels" else "" if path in ("name", "description") else 0
-                )
+                value = values[path]
                 if path == "min_disk_size":
                     if not value:
                         continue  # 0 means "not given"
@@ -286,12 +285,20 @@ def image_update(
             image.active_operation_id = operation.id
             image.save()
     except IntegrityError as error:
-        return _after_integrity_error(
-            error, caller_id, idempotency_key, image_snapshot.folder_id, values.get("name", "")
-        )
+        return _after_integrity_error(error, caller_id, idempotency_key, folder_id, values["name"])
     except (NotFound, FailedPrecondition) as error:
         return _twin_or_raise(error, caller_id, idempotency_key)
     return operation
+
+
+def _lock_idle_image(image_id: str) -> Image:
+    """The image, row-locked, with no operation running on it; call inside a transaction."""
+    image = operations.for_update(Image.objects.filter(id=image_id)).first()
+    if image is None:
+        raise _not_found(image_id)
+    if image.active_operation_id or image.status == ImageStatus.DELETING:
+        raise operations.busy(image_id)
+    return image
 
 
 def _twin_or_raise(error: NotFound | FailedPrecondition, caller_id: str, key: str | None) -> Operation:
@@ -311,11 +318,7 @@ def image_delete(*, caller_id: str, image_id: str, idempotency_key: str | None =
     raise_if(rules.check_id(image_id, "image_id"))
     try:
         with transaction.atomic():
-            image = operations.for_update(Image.objects.filter(id=image_id)).first()
-            if image is None:
-                raise _not_found(image_id)
-            if image.active_operation_id or image.status == ImageStatus.DELETING:
-                raise operations.busy(image_id)
+            image = _lock_idle_image(image_id)
             operation = operations.start(
                 kind=OperationKind.DELETE,
                 image_id=image_id,
