@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import time
@@ -11,6 +12,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from images import jobs, operations
@@ -24,6 +26,15 @@ LEASE_RENEW_SECONDS = 5.0
 # Another replica's new operations are noticed by this poll; our own wake a thread at once.
 POLL_SECONDS = 1.0
 PROGRESS_WRITE_SECONDS = 0.5
+
+
+def _psycopg_params() -> dict:
+    """Connection parameters for a dedicated psycopg connection beside Django's own."""
+    return {
+        key: value
+        for key, value in connection.get_connection_params().items()
+        if key not in ("context", "cursor_factory", "prepare_threshold", "server_side_binding")
+    }
 
 
 def _noop_progress(phase: str, done: int, total: int) -> None:
@@ -45,6 +56,7 @@ class Worker:
         self._imports: ThreadPoolExecutor | None = None
         self._running: dict[str, threading.Event] = {}
         self._running_lock = threading.Lock()
+        self._liveness = None  # PostgreSQL connection holding this worker's liveness lock
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -52,9 +64,13 @@ class Worker:
         """Finishes or fails operations a crash interrupted; returns how many it handled."""
         now = timezone.now()
         orphans = Operation.objects.filter(state=OperationState.RUNNING)
-        if connection.vendor != "sqlite":
-            # Several replicas share PostgreSQL: only expired leases belong to dead workers.
-            orphans = orphans.filter(lease_expires_at__lt=now)
+        if connection.vendor == "postgresql":
+            # Several replicas share PostgreSQL: work belongs to a dead worker when its lease
+            # expired or when its owner no longer holds its liveness lock (it died just now).
+            self._hold_liveness_lock()
+            owners = set(orphans.values_list("lease_owner", flat=True).distinct())
+            dead = [owner for owner in owners if owner != self.owner and not self._is_alive(owner)]
+            orphans = orphans.filter(Q(lease_expires_at__lt=now) | Q(lease_owner__in=dead))
         handled = 0
         for operation in list(orphans.order_by("created_at")) + list(
             Operation.objects.filter(state=OperationState.PENDING, queue="default").order_by("created_at")
@@ -70,6 +86,28 @@ class Worker:
             BlobStore(settings.IMAGESERVICE_DATA_DIR).cleanup_temp()
         close_old_connections()
         return handled
+
+    # --- liveness (PostgreSQL): a session advisory lock per worker, held while it lives ------
+
+    @staticmethod
+    def _lock_key(owner: str) -> int:
+        return int.from_bytes(hashlib.sha256(owner.encode()).digest()[:8], "big", signed=True)
+
+    def _hold_liveness_lock(self) -> None:
+        if self._liveness is not None:
+            return
+        import psycopg
+
+        self._liveness = psycopg.connect(**_psycopg_params(), autocommit=True)
+        self._liveness.execute("SELECT pg_advisory_lock(%s)", [self._lock_key(self.owner)])
+
+    def _is_alive(self, owner: str) -> bool:
+        """True while the worker `owner` holds its liveness lock (its session is still open)."""
+        key = self._lock_key(owner)
+        (acquired,) = self._liveness.execute("SELECT pg_try_advisory_lock(%s)", [key]).fetchone()
+        if acquired:
+            self._liveness.execute("SELECT pg_advisory_unlock(%s)", [key])
+        return not acquired
 
     def start(self) -> None:
         operations.add_listener(self._on_event)
@@ -101,6 +139,9 @@ class Worker:
             thread.join(max(0.0, deadline - time.monotonic()))
         if self._imports is not None:
             self._imports.shutdown(wait=True, cancel_futures=True)
+        if self._liveness is not None:
+            self._liveness.close()  # releases the liveness lock: our leftovers are now recoverable
+            self._liveness = None
 
     # --- events ---------------------------------------------------------------------------
 
@@ -225,11 +266,7 @@ class Worker:
         """LISTEN on PostgreSQL, so an operation another replica accepted starts here at once too."""
         import psycopg
 
-        params = {
-            key: value
-            for key, value in connection.get_connection_params().items()
-            if key not in ("context", "cursor_factory", "prepare_threshold", "server_side_binding")
-        }
+        params = _psycopg_params()
         while not self._stop.is_set():
             try:
                 with psycopg.connect(**params, autocommit=True) as listen:

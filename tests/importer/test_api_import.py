@@ -27,7 +27,6 @@ from images.api.gen.yandex.cloud.compute.v1 import image_service_pb2 as isv
 from images.api.gen.yandex.cloud.operation import operation_service_pb2 as osv
 from images.importer.errors import DOWNLOAD_FAILED
 from images.importer.fetch import CHUNK_SIZE
-from images.worker import LEASE, LEASE_RENEW_SECONDS
 from tests.backend.support import assert_invalid, image_id_of, raises_rpc, unpack_image, wait_until
 from tests.conftest import ApiClient
 from tests.importer import diskimages
@@ -631,13 +630,10 @@ def test_sigkill_mid_import_then_restart_fails_the_import_clearly_and_cleans_up(
 
     client = ApiClient(second.address, token)
     try:
-        if connection.vendor == "sqlite":
-            # One process owns a SQLite database: recovery before SERVING already ended the import.
-            done = client.call(client.operations.Get, osv.GetOperationRequest(operation_id=operation.id))
-            assert done.done, done
-        else:
-            # Replicas share PostgreSQL: the import ends once its dead owner's lease runs out.
-            done = client.wait(operation.id, timeout=LEASE.total_seconds() + 2 * LEASE_RENEW_SECONDS + 5)
+        # Recovery before SERVING already ended the import: on SQLite every running operation is a
+        # crash's; on PostgreSQL the dead server no longer holds its liveness lock.
+        done = client.call(client.operations.Get, osv.GetOperationRequest(operation_id=operation.id))
+        assert done.done, done
         assert done.error.code == ABORTED, done.error
         assert "restart" in done.error.message
         assert_image_gone(client, image_id)
