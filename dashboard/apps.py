@@ -6,3 +6,8 @@ from django.apps import AppConfig
 class DashboardConfig(AppConfig):
     name = "dashboard"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from dashboard import accounts
+
+        accounts.connect_signals()

@@ -7,6 +7,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 import grpc
 from django.conf import settings
@@ -145,6 +146,14 @@ def translate(error: grpc.RpcError) -> BackendError:
     return _ERRORS.get(code, BackendError)(details or code.name, code)
 
 
+@dataclass(frozen=True)
+class _Stubs:
+    key: tuple[str, str]
+    images: image_service_pb2_grpc.ImageServiceStub
+    operations: operation_service_pb2_grpc.OperationServiceStub
+    extension: extension_pb2_grpc.ImageExtensionServiceStub
+
+
 class _Channel:
     """One channel per process (per backend address): gRPC channels multiplex and are thread-safe."""
 
@@ -152,23 +161,42 @@ class _Channel:
         self._lock = threading.Lock()
         self._key: tuple[str, str] | None = None
         self._channel: grpc.Channel | None = None
+        self._stubs: _Stubs | None = None
+
+    def stubs(self) -> _Stubs:
+        """The current channel's stubs, built with the channel rather than on every request."""
+        key = (settings.IMAGESERVICE_BACKEND_ADDRESS, settings.IMAGESERVICE_BACKEND_TLS_CA)
+        stubs = self._stubs
+        if stubs is not None and stubs.key == key:
+            return stubs
+        with self._lock:
+            return self._open(key)[1]
 
     def get(self) -> grpc.Channel:
         key = (settings.IMAGESERVICE_BACKEND_ADDRESS, settings.IMAGESERVICE_BACKEND_TLS_CA)
         with self._lock:
-            if self._key != key:
-                if self._channel is not None:
-                    self._channel.close()
-                address, ca_path = key
-                options = [("grpc.keepalive_time_ms", 30_000), ("grpc.enable_retries", 1)]
-                if ca_path:
-                    with open(ca_path, "rb") as ca:
-                        credentials = grpc.ssl_channel_credentials(root_certificates=ca.read())
-                    self._channel = grpc.secure_channel(address, credentials, options=options)
-                else:
-                    self._channel = grpc.insecure_channel(address, options=options)
-                self._key = key
-            return self._channel
+            return self._open(key)[0]
+
+    def _open(self, key: tuple[str, str]) -> tuple[grpc.Channel, _Stubs]:
+        if self._key != key:
+            if self._channel is not None:
+                self._channel.close()
+            address, ca_path = key
+            options = [("grpc.keepalive_time_ms", 30_000), ("grpc.enable_retries", 1)]
+            if ca_path:
+                with open(ca_path, "rb") as ca:
+                    credentials = grpc.ssl_channel_credentials(root_certificates=ca.read())
+                channel = grpc.secure_channel(address, credentials, options=options)
+            else:
+                channel = grpc.insecure_channel(address, options=options)
+            self._channel, self._key = channel, key
+            self._stubs = _Stubs(
+                key,
+                image_service_pb2_grpc.ImageServiceStub(channel),
+                operation_service_pb2_grpc.OperationServiceStub(channel),
+                extension_pb2_grpc.ImageExtensionServiceStub(channel),
+            )
+        return self._channel, self._stubs
 
 
 _channel = _Channel()
@@ -194,10 +222,10 @@ class Backend:
     def __init__(self, token: str, request_id: str | None = None):
         self._token = token
         self.request_id = request_id or uuid.uuid4().hex
-        channel = _channel.get()
-        self._images = image_service_pb2_grpc.ImageServiceStub(channel)
-        self._operations = operation_service_pb2_grpc.OperationServiceStub(channel)
-        self._extension = extension_pb2_grpc.ImageExtensionServiceStub(channel)
+        stubs = _channel.stubs()
+        self._images = stubs.images
+        self._operations = stubs.operations
+        self._extension = stubs.extension
 
     def __repr__(self) -> str:  # never the token
         return f"<Backend request_id={self.request_id}>"

@@ -180,3 +180,24 @@ DASHBOARD_LOGIN_MAX_FAILURES_PER_ADDRESS = int(
 )
 DASHBOARD_LOGIN_WINDOW_SECONDS = int(os.environ.get("DASHBOARD_LOGIN_WINDOW_SECONDS", "900"))
 DASHBOARD_LOGIN_COOL_OFF_SECONDS = int(os.environ.get("DASHBOARD_LOGIN_COOL_OFF_SECONDS", "300"))
+
+# Every page reads the session, the user, their role and their backend token before the view
+# runs. Sessions stay server-side (the token must never reach a cookie): in the database, read
+# through a file cache that every worker process on this host shares, so a session read costs no
+# query and a write in one worker is seen by the next request in any other. (Not a per-process
+# memory cache: a worker would keep reading, and then saving over, a session another one changed.)
+# Several hosts need one cache they all share here (Redis, memcached) instead of the directory.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+SESSION_CACHE_ALIAS = "dashboard-sessions"
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},  # Django's own default
+    SESSION_CACHE_ALIAS: {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": os.environ.get("DASHBOARD_SESSION_CACHE_DIR", str(VAR_DIR / "session-cache")),
+        "OPTIONS": {"MAX_ENTRIES": 10_000},
+    },
+}
+# The user, role and token come from one query and are then kept this long per process
+# (dashboard/accounts.py says what that delays and what it never does).
+AUTHENTICATION_BACKENDS = ["dashboard.accounts.CachedAccountBackend"]
+DASHBOARD_ACCOUNT_CACHE_SECONDS = float(os.environ.get("DASHBOARD_ACCOUNT_CACHE_SECONDS", "5"))

@@ -51,7 +51,7 @@ class Command(BaseCommand):
         dashboard = subprocess.Popen(
             [
                 python, "-m", "gunicorn", "dashboard.wsgi", "--bind", f"127.0.0.1:{http_port}",
-                "--workers", "2", "--threads", "4", "--access-logfile", "-",
+                "--workers", "2", "-c", "python:dashboard.gunicorn_conf", "--access-logfile", "-",
             ],
             env=env,
         )  # fmt: skip

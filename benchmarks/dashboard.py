@@ -1,0 +1,128 @@
+"""Dashboard benchmark: the image list of a 100,000-image folder, page and fragment, then under gunicorn.
+
+Server time is measured through Django's WSGI handler in this process (the backend runs in its
+own process, so every render includes its real gRPC List call); throughput is wrk against
+gunicorn with 2 workers at concurrency 8. Run by `python -m benchmarks dashboard`; prints JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import django
+
+ROOT = Path(__file__).resolve().parent.parent
+FOLDER = "bench-folder"
+IMAGES = int(os.environ.get("BENCH_IMAGES", "100000"))
+URL = f"/f/{FOLDER}/images/"
+
+
+def main() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
+    os.environ.setdefault("IMAGESERVICE_LOG_LEVEL", "WARNING")
+    from benchmarks.harness import free_port, latency, wait_until
+
+    grpc_port, http_port = free_port(), free_port()
+    os.environ["IMAGESERVICE_BACKEND_ADDRESS"] = f"127.0.0.1:{grpc_port}"
+    django.setup()
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+
+    from benchmarks.seed import seed_images
+    from images.auth import create_token
+
+    settings.ALLOWED_HOSTS = ["*"]
+    call_command("migrate", verbosity=0)
+    seed_images(FOLDER, count=IMAGES, families=1000)
+    token = create_token(name="bench-dashboard", role="viewer")
+    call_command("createdashboarduser", "bench", role="viewer", password="bench-password-1", token=token)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    connection.close()
+
+    env = dict(os.environ)
+    backend = subprocess.Popen(
+        [sys.executable, "manage.py", "grpcserver", "--port", str(grpc_port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    gunicorn = None
+    try:
+        client = Client()
+        client.force_login(get_user_model().objects.get(username="bench"))
+
+        def ready() -> bool:
+            try:
+                return client.get(URL).status_code == 200
+            except Exception:
+                return False
+
+        wait_until(ready, timeout=60, what="the dashboard to list images")
+        full = client.get(URL)
+        fragment = client.get(URL, headers={"HX-Request": "true"})
+        assert full.status_code == 200 and fragment.status_code == 200
+        rows = len(re.findall(rb"<tr[ >]", full.content)) - 1
+        results = {
+            "rows": rows,
+            "full_bytes": len(full.content),
+            "fragment_bytes": len(fragment.content),
+            "full": latency(lambda: client.get(URL), count=300, warmup=30),
+            "fragment": latency(
+                lambda: client.get(URL, headers={"HX-Request": "true"}), count=300, warmup=30
+            ),
+        }
+        cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+        connection.close()
+        gunicorn = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "dashboard.wsgi", "--workers", "2", "-c", "python:dashboard.gunicorn_conf",
+             "--bind", f"127.0.0.1:{http_port}", "--log-level", "warning"],
+            cwd=ROOT,
+            env=dict(env, DJANGO_ALLOWED_HOSTS="127.0.0.1"),
+        )  # fmt: skip
+        results["gunicorn_pages_per_s"] = _wrk(f"http://127.0.0.1:{http_port}{URL}", cookie, wait_until)
+    finally:
+        for process in (gunicorn, backend):
+            if process is not None:
+                process.terminate()
+                process.wait(timeout=30)
+    print(json.dumps(results))
+
+
+def _wrk(url: str, cookie: str, wait_until) -> float | None:
+    import urllib.request
+
+    def up() -> bool:
+        try:
+            request = urllib.request.Request(url, headers={"Cookie": cookie})
+            return urllib.request.urlopen(request, timeout=2).status == 200
+        except OSError:
+            return False
+
+    wait_until(up, timeout=60, what="gunicorn")
+    if shutil.which("wrk") is None:
+        print("wrk is not installed (make bench installs it); skipping the throughput run", file=sys.stderr)
+        return None
+    output = subprocess.run(
+        ["wrk", "-t", "2", "-c", "8", "-d", "10s", "-H", f"Cookie: {cookie}", url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    if re.search(r"Non-2xx or 3xx responses: (\d+)", output):
+        raise RuntimeError(f"wrk saw error responses:\n{output}")
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+
+
+if __name__ == "__main__":
+    main()
