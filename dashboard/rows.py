@@ -3,6 +3,11 @@
 Django's template engine costs about 0.2 ms a row here, which alone would take the fragment past
 its 10 ms budget; this renders the same markup in a tenth of that. Every value goes through
 html.escape; URLs are built from one reverse() per page.
+
+The markup is lean because every byte of it is sent 50 times per page and again on every filter
+keystroke: the name is the row's header cell (so a screen reader names each row by it), column
+alignment and chip styling live in the stylesheet (by column position, not a class per cell),
+and the exact byte counts are on the image's own page, not in a title on every size.
 """
 
 from __future__ import annotations
@@ -20,16 +25,13 @@ from dashboard.units import human_bytes
 _MARK = "__id__"
 
 
-def _size_cell(size: int) -> str:
-    return f'<td class="num" title="{size:,} bytes">{human_bytes(size)}</td>'
-
-
 def _labels(labels: dict[str, str]) -> str:
-    chips = []
-    for key, value in labels.items():
-        value_html = f'<span class="chip-value">{escape(value)}</span>' if value else ""
-        chips.append(f'<span class="chip"><span class="chip-key">{escape(key)}</span>{value_html}</span>')
-    return "".join(chips)
+    return "".join(
+        f'<span class="chip">{escape(key)}<b>{escape(value)}</b></span>'
+        if value
+        else f'<span class="chip">{escape(key)}</span>'
+        for key, value in labels.items()
+    )
 
 
 def image_rows(images: list[ImageView], *, selectable: bool) -> SafeString:
@@ -39,36 +41,29 @@ def image_rows(images: list[ImageView], *, selectable: bool) -> SafeString:
     for image in images:
         image_id = escape(image.id)
         url = escape(detail.replace(_MARK, quote(image.id, safe="")))
-        cells = []
-        if selectable:
-            cells.append(
-                f'<td class="col-check"><input type="checkbox" name="ids" value="{image_id}" '
-                f'aria-label="Select {escape(image.title)}"></td>'
-            )
-        name = escape(image.name) if image.name else "(no name)"
-        cells.append(
-            f'<td class="col-name"><a href="{url}">{name}</a><span class="id">{image_id}</span></td>'
+        check = (
+            f'<td><input type="checkbox" name="ids" value="{image_id}" '
+            f'aria-label="Select {escape(image.title)}"></td>'
+            if selectable
+            else ""
         )
+        name = escape(image.name) if image.name else "(no name)"
         if image.family:
             if image.folder_id not in family_pages:
                 family_pages[image.folder_id] = reverse("family-detail", args=[image.folder_id, _MARK])
             family_url = escape(family_pages[image.folder_id].replace(_MARK, quote(image.family, safe="")))
-            cells.append(f'<td><a href="{family_url}">{escape(image.family)}</a></td>')
+            family = f'<a href="{family_url}">{escape(image.family)}</a>'
         else:
-            cells.append('<td><span class="muted">—</span></td>')
-        status = escape(image.status)
-        cells.append(f'<td><span class="badge {status_class(image.status)}">{status.lower()}</span></td>')
-        cells.append(_size_cell(image.storage_size))
-        cells.append(_size_cell(image.min_disk_size))
-        cells.append(f"<td>{escape(image.os) or '—'}</td>")
-        cells.append(f'<td class="col-labels">{_labels(image.labels)}</td>')
-        if image.created_at:
-            created = image.created_at
-            cells.append(
-                f'<td class="nowrap"><time datetime="{created.isoformat()}">'
-                f"{created:%Y-%m-%d %H:%M}</time></td>"
-            )
-        else:
-            cells.append("<td></td>")
-        out.append("<tr>" + "".join(cells) + "</tr>")
+            family = '<span class="muted">—</span>'
+        created = image.created_at
+        created_cell = (
+            f'<time datetime="{created:%Y-%m-%dT%H:%MZ}">{created:%Y-%m-%d %H:%M}</time>' if created else ""
+        )
+        out.append(
+            f'<tr>{check}<th scope="row"><a href="{url}">{name}</a><code>{image_id}</code></th>'
+            f"<td>{family}</td>"
+            f'<td><span class="badge {status_class(image.status)}">{escape(image.status.lower())}</span></td>'
+            f"<td>{human_bytes(image.storage_size)}</td><td>{human_bytes(image.min_disk_size)}</td>"
+            f"<td>{escape(image.os) or '—'}</td><td>{_labels(image.labels)}</td><td>{created_cell}</td></tr>"
+        )
     return mark_safe("\n".join(out))  # noqa: S308 (every value above is escaped)

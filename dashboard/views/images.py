@@ -76,7 +76,8 @@ def image_list(request, folder_id: str):
         "first_url": base + state.first_page().query() if state.page else "",
         "next_url": base + state.next_page(next_token).query() if next_token else "",
         "prev_url": base + previous.query() if previous else "",
-        "sort_urls": {column: base + state.sorted_by(column).query() for column in ("name", "created")},
+        "sort_columns": _columns(state, base),
+        "count": _count(state, images, errors or list_error, bool(next_token)),
         "clear_url": base
         + replace(state.first_page(), name="", name_op="eq", family="", statuses=(), labels="").query(),
         "name_ops": NAME_OPS,
@@ -90,6 +91,45 @@ def image_list(request, folder_id: str):
         # The filter form submits every field, empty ones too; the address bar gets the short form.
         response["HX-Push-Url"] = context["url"]
     return response
+
+
+_COLUMNS = [
+    ("Name", "name"),
+    ("Family", ""),
+    ("Status", ""),
+    ("Size", ""),
+    ("Min disk", ""),
+    ("OS", ""),
+    ("Labels", ""),
+    ("Created", "created"),
+]
+_SORT_ICONS = {"ascending": "▲", "descending": "▼"}
+
+
+def _columns(state, base: str) -> list[dict]:
+    """The table head: sortable columns link to their order and say which way it runs now."""
+    columns = []
+    for label, sort_key in _COLUMNS:
+        column = {"label": label, "url": ""}
+        if sort_key:
+            direction = state.sort_direction(sort_key)
+            column.update(
+                url=base + state.sorted_by(sort_key).query(),
+                direction=direction,
+                icon=_SORT_ICONS.get(direction, "↕"),
+            )
+        columns.append(column)
+    return columns
+
+
+def _count(state, images: list, failed: bool, more: bool) -> str:
+    """The result count, shown above the table and announced to screen readers."""
+    if failed:
+        return "No results"
+    count = f"{len(images)} image{'' if len(images) == 1 else 's'} on page {state.page_number}"
+    if more:
+        count += ", more on the next page"
+    return count + (" (filtered)" if state.is_filtered else "")
 
 
 def _operations_page(request, backend, image_id: str) -> dict:
