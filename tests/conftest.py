@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import grpc
@@ -103,11 +104,12 @@ def data_dir(settings, tmp_path):
     return settings.IMAGESERVICE_DATA_DIR
 
 
-@pytest.fixture
-def backend(transactional_db, data_dir):
+@contextmanager
+def running_backend(*, workers: int):
+    """A real server on 127.0.0.1:0 against the test database, stopped (connections closed) after."""
     from images.server import build_server
 
-    server = build_server(host="127.0.0.1", port=0, workers=2, tls_cert="", tls_key="")
+    server = build_server(host="127.0.0.1", port=0, workers=workers, tls_cert="", tls_key="")
     server.start()
     handle = Backend(server)
     try:
@@ -115,3 +117,9 @@ def backend(transactional_db, data_dir):
     finally:
         handle.close()
         server.stop(grace=1)
+
+
+@pytest.fixture
+def backend(transactional_db, data_dir):
+    with running_backend(workers=2) as handle:
+        yield handle

@@ -13,6 +13,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from images.api.gen.yandex.cloud.compute.v1 import image_service_pb2 as isv
 from tests.conftest import ApiClient
+from tests.processes import database_url, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.skipif(
@@ -20,20 +21,11 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def idle_replica(backend):
     """A second server process on the same database whose worker runs nothing."""
     port = free_port()
-    params = connection.settings_dict
-    url = f"postgresql://{params['USER']}@{params['HOST']}:{params['PORT']}/{params['NAME']}"
+    url = database_url()
     process = subprocess.Popen(
         [sys.executable, "manage.py", "grpcserver", "--port", str(port), "--workers", "0"],
         cwd=ROOT,

@@ -4,19 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import Backend
+from tests.conftest import running_backend
 
 
 @pytest.fixture
 def paused_backend(transactional_db, data_dir):
     """A real server with no worker threads: every operation stays pending until cancelled."""
-    from images.server import build_server
-
-    server = build_server(host="127.0.0.1", port=0, workers=0, tls_cert="", tls_key="")
-    server.start()
-    handle = Backend(server)
-    try:
+    with running_backend(workers=0) as handle:
         yield handle
-    finally:
-        handle.close()
-        server.stop(grace=1)

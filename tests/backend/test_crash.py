@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -15,7 +14,6 @@ from pathlib import Path
 import grpc
 import pytest
 from django.conf import settings
-from django.db import connection
 from google.protobuf import field_mask_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
@@ -23,26 +21,12 @@ from images.api.gen.yandex.cloud.compute.v1 import image_service_pb2 as isv
 from images.api.gen.yandex.cloud.operation import operation_service_pb2 as osv
 from tests.backend.support import image_id_of, wait_until
 from tests.conftest import ApiClient
+from tests.processes import database_url, free_port
 
 FOLDER = "folder-crash"
 GIB = 1024**3
 MANAGE = Path(settings.BASE_DIR) / "manage.py"
 pytestmark = pytest.mark.slow
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def database_url() -> str:
-    """The test database, for a process that is not the test run."""
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{Path(db['NAME']).resolve()}"
-    credentials = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
-    return f"postgresql://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 class ServerProcess:

@@ -9,7 +9,6 @@ import logging
 import multiprocessing
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,7 +17,6 @@ from pathlib import Path
 import grpc
 import pytest
 from django.conf import settings as django_settings
-from django.db import connection
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from images.api.gen.imageservice.v1 import extension_pb2, extension_pb2_grpc
@@ -31,6 +29,7 @@ from tests.backend.support import assert_invalid, image_id_of, raises_rpc, unpac
 from tests.conftest import ApiClient
 from tests.importer import diskimages
 from tests.importer.apiserver import HeldImageServer
+from tests.processes import database_url, free_port
 
 FOLDER = "folder-imports"
 MiB = 1024 * 1024
@@ -489,21 +488,6 @@ def test_a_failed_import_of_stored_content_keeps_the_data_another_image_uses(cli
 
 
 # --- SIGKILL mid-import, then restart -------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def database_url() -> str:
-    """The test database, for the server process."""
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{Path(db['NAME']).resolve()}"
-    credentials = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
-    return f"postgresql://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 def process_state(pid: int) -> str | None:
