@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
 from google.protobuf import empty_pb2
 
 from images import convert, operations
@@ -166,6 +166,11 @@ def _finish_create(operation: Operation, fields: dict):
         image.size = origin.size
     else:
         virtual = fields["import_virtual_size"]
+        # Under the blob's lock: a concurrent release of the same content may have removed the
+        # file our import found already stored.
+        _lock_blob(fields["blob"])
+        if not _store().exists(fields["blob"]):
+            raise JobFailed(UNAVAILABLE, "the imported data was removed while the import finished; try again")
         image.blob = fields["blob"]
         image.storage_size = fields["storage_size"]
         image.size = virtual
@@ -229,15 +234,30 @@ def _release_blob_on_commit(blob: str) -> None:
         return
 
     def release() -> None:
-        if Image.objects.filter(blob=blob).exists():
-            return
-        from django.conf import settings
-
-        from images.importer import BlobStore
-
-        BlobStore(settings.IMAGESERVICE_DATA_DIR).remove(blob)
+        # The check and the removal happen under the blob's lock, which an import that finishes
+        # with the same content takes too: it either sees the file gone or keeps it referenced.
+        with transaction.atomic():
+            _lock_blob(blob)
+            if not Image.objects.filter(blob=blob).exists():
+                _store().remove(blob)
 
     transaction.on_commit(release)
+
+
+def _lock_blob(blob: str) -> None:
+    """A transaction lock per stored blob (SQLite's IMMEDIATE transactions already serialize)."""
+    if connection.vendor == "postgresql":
+        key = int.from_bytes(bytes.fromhex(blob[:16]), "big", signed=True)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
+def _store():
+    from django.conf import settings
+
+    from images.importer import BlobStore
+
+    return BlobStore(settings.IMAGESERVICE_DATA_DIR)
 
 
 def _fail(operation_id: str, code: int, message: str, orphan_blob: str = "") -> None:
