@@ -132,7 +132,7 @@ def _create_violations(request: CreateImage) -> list[FieldViolation]:
 def _resolve_source(source: ImageSource) -> dict:
     """What the new image inherits from its source; FAILED_PRECONDITION when it is missing."""
     if source.kind == "image":
-        image = Image.objects.filter(id=source.value).first()
+        image = reads.get_image(source.value)
         if image is None or image.status == ImageStatus.DELETING:
             raise FailedPrecondition(f'Source image "{source.value}" not found')
         if image.status != ImageStatus.READY:
@@ -141,7 +141,7 @@ def _resolve_source(source: ImageSource) -> dict:
             "size": image.size or image.min_disk_size,
             "min_disk_size": image.min_disk_size,
             "product_ids": list(image.product_ids),
-            "os_type": image.os_type,
+            "os_type": image.os.type,
         }
     if source.kind in ("disk", "snapshot"):
         row = Source.objects.filter(id=source.value, kind=source.kind).first()
