@@ -290,6 +290,8 @@ class Worker:
             queue="import", state=OperationState.RUNNING, lease_expires_at__lt=timezone.now()
         ).exclude(lease_owner=self.owner)
         for operation in expired.order_by("created_at"):
+            if self._liveness is not None and self._is_alive(operation.lease_owner):
+                continue  # a live replica whose heartbeat stalled keeps its import
             log.info(
                 "failing import %s: its worker %s stopped renewing its lease",
                 operation.id,
