@@ -195,22 +195,23 @@ class Worker:
         # After an idle timeout, a cheap read first: an empty queue must not take SQLite's write lock.
         if check_first and not pending.exists():
             return False
-        with transaction.atomic():
-            queryset = pending.order_by("created_at")
-            if connection.vendor == "postgresql":
-                queryset = queryset.select_for_update(skip_locked=True)
-            operation = queryset.first()
-            if operation is None:
-                return False
-            try:
-                with transaction.atomic():
-                    jobs.finish_locked(operation)
-            except Exception:
-                log.exception("operation %s failed unexpectedly", operation.id)
-                failed_id = operation.id
-            else:
-                return True
-        jobs.fail(failed_id, jobs.INTERNAL, "internal error while running the operation")
+        claimed = ""
+        try:
+            with transaction.atomic():
+                queryset = pending.order_by("created_at")
+                if connection.vendor == "postgresql":
+                    queryset = queryset.select_for_update(skip_locked=True)
+                operation = queryset.first()
+                if operation is None:
+                    return False
+                claimed = operation.id
+                jobs.finish_locked(operation)
+        except Exception:
+            if not claimed:
+                raise
+            # The transaction rolled back (the operation is pending again): end it with an error.
+            log.exception("operation %s failed unexpectedly", claimed)
+            jobs.fail(claimed, jobs.INTERNAL, "internal error while running the operation")
         return True
 
     # --- imports --------------------------------------------------------------------------
