@@ -124,7 +124,7 @@ def finish_locked(operation: Operation, fields: dict | None = None) -> None:
     if operation.cancel_requested:
         roll_back(operation)
         operations.finish_error(operation, operations.CANCELLED, "operation cancelled")
-        _release_blob_on_commit(fields.get("blob", ""))
+        _release_blob(fields.get("blob", ""))
         return
     handler = {
         OperationKind.CREATE: _finish_create,
@@ -136,7 +136,7 @@ def finish_locked(operation: Operation, fields: dict | None = None) -> None:
     except JobFailed as failure:
         roll_back(operation)
         operations.finish_error(operation, failure.code, failure.message)
-        _release_blob_on_commit(fields.get("blob", ""))
+        _release_blob(fields.get("blob", ""))
         return
     operations.finish_response(operation, convert.pack_any(response).SerializeToString())
 
@@ -199,7 +199,7 @@ def _finish_delete(operation: Operation, fields: dict):
     if image is not None:
         blob = image.blob
         image.delete()
-        _release_blob_on_commit(blob)
+        _release_blob(blob)
     return empty_pb2.Empty()
 
 
@@ -211,7 +211,7 @@ def roll_back(operation: Operation) -> None:
     if operation.kind == OperationKind.CREATE:
         blob = image.blob
         image.delete()
-        _release_blob_on_commit(blob)
+        _release_blob(blob)
         return
     if operation.kind == OperationKind.UPDATE:
         previous = operation.payload.get("previous", {})
@@ -229,19 +229,19 @@ def roll_back(operation: Operation) -> None:
     image.save()
 
 
-def _release_blob_on_commit(blob: str) -> None:
+def _release_blob(blob: str) -> None:
+    """Removes stored data no image references any more; call inside the transaction that dropped
+    the last reference, so the operation is done only once the data is gone.
+
+    The check and the removal happen under the blob's lock, which an import finishing with the same
+    content takes too: it either sees the file gone or keeps it referenced. Should the commit fail
+    after the removal, `verifyimages` marks the images left without data ERROR.
+    """
     if not blob:
         return
-
-    def release() -> None:
-        # The check and the removal happen under the blob's lock, which an import that finishes
-        # with the same content takes too: it either sees the file gone or keeps it referenced.
-        with transaction.atomic():
-            _lock_blob(blob)
-            if not Image.objects.filter(blob=blob).exists():
-                _store().remove(blob)
-
-    transaction.on_commit(release)
+    _lock_blob(blob)
+    if not Image.objects.filter(blob=blob).exists():
+        _store().remove(blob)
 
 
 def _lock_blob(blob: str) -> None:
@@ -262,7 +262,7 @@ def _store():
 
 def _fail(operation_id: str, code: int, message: str, orphan_blob: str = "") -> None:
     with transaction.atomic():
-        _release_blob_on_commit(orphan_blob)
+        _release_blob(orphan_blob)
         operation = operations.for_update(Operation.objects.filter(id=operation_id)).first()
         if operation is None or operation.done:
             return
