@@ -148,3 +148,16 @@ def test_python_rendered_rows_escape_every_value(db):
     html = image_rows([image], selectable=True)
     assert "<script>" not in html and '"><b>' not in html
     assert html.count("&lt;script&gt;") == 5  # aria-label, name, OS, label key, label value
+
+
+def test_pager_partial_links_both_ways_with_escaped_urls_and_no_nav_on_a_single_page():
+    from django.template.loader import render_to_string
+
+    context = {"target": "#families", "prev_label": "← Previous", "next_label": "Next →", "page_number": 2}
+    html = render_to_string(
+        "partials/pager.html", {**context, "prev_url": "/f?a=1&b=<x>", "next_url": "/f?n=2"}
+    )
+    assert 'href="/f?a=1&amp;b=&lt;x&gt;"' in html
+    assert 'hx-get="/f?n=2" hx-target="#families"' in html
+    assert "Page 2" in html
+    assert "<nav" not in render_to_string("partials/pager.html", {**context, "prev_url": "", "next_url": ""})
