@@ -94,6 +94,9 @@ class BlobStore:
         return BlobWriter(self, label)
 
 
+WRITEBACK_BYTES = 64 * 1024 * 1024
+
+
 class BlobWriter:
     """Writes one blob while hashing it. Use as a context manager and call commit() at the end;
     leaving the block any other way (error, cancel) removes the temporary file.
@@ -104,6 +107,7 @@ class BlobWriter:
             raise ValueError("a temporary file label is 1 to 50 characters of [a-z0-9]")
         self.store = store
         self.size = 0
+        self._flushed = 0
         self.sha256: str | None = None
         self._digest = hashlib.sha256()
         store.tmp_dir.mkdir(parents=True, exist_ok=True)
@@ -117,6 +121,18 @@ class BlobWriter:
         self._file.write(data)
         self._digest.update(data)
         self.size += len(data)
+        if self.size - self._flushed >= WRITEBACK_BYTES:
+            self._start_writeback()
+
+    def _start_writeback(self) -> None:
+        # Hand what is written so far to the disk now and drop it from the page cache, instead of
+        # piling up GiBs of dirty pages that the kernel then flushes in bursts, stalling everything.
+        self._file.flush()
+        fd = self._file.fileno()
+        os.fdatasync(fd)
+        if hasattr(os, "posix_fadvise"):
+            os.posix_fadvise(fd, self._flushed, self.size - self._flushed, os.POSIX_FADV_DONTNEED)
+        self._flushed = self.size
 
     def commit(self) -> str:
         """Makes the data durable under its sha256 and returns the digest."""
