@@ -30,8 +30,16 @@ def _fresh_key(form) -> None:
     form.data["idempotency_key"] = uuid.uuid4().hex
 
 
-def _name_taken(form, name: str) -> None:
-    form.add_error("name", f"An image named “{name}” already exists in this folder. Choose another name.")
+def _refused(form, error: InvalidArgument | Conflict, name: str) -> int:
+    """Puts the backend's verdict next to the fields it names; returns the response status."""
+    if isinstance(error, Conflict):
+        form.add_error("name", f"An image named “{name}” already exists in this folder. Choose another name.")
+        return 409
+    if error.violations:
+        form.add_violations(error.violations)
+    else:
+        form.add_error(None, error.message)
+    return 400
 
 
 def _prefill(backend, request) -> dict:
@@ -85,14 +93,8 @@ def image_create(request, folder_id: str):
                     pooled=data["pooled"],
                     idempotency_key=data["idempotency_key"] or None,
                 )
-            except InvalidArgument as error:
-                form.add_violations(error.violations) if error.violations else form.add_error(
-                    None, error.message
-                )
-                status = 400
-            except Conflict:
-                _name_taken(form, data["name"])
-                status = 409
+            except (InvalidArgument, Conflict) as error:
+                status = _refused(form, error, data["name"])
             except FailedPrecondition as error:
                 form.add_error("source_id" if kind != "uri" else "uri", error.message)
                 status = 400
@@ -154,14 +156,8 @@ def image_edit(request, image_id: str):
                         {path: values[path] for path in paths},
                         idempotency_key=form.cleaned_data["idempotency_key"] or None,
                     )
-                except InvalidArgument as error:
-                    form.add_violations(error.violations) if error.violations else form.add_error(
-                        None, error.message
-                    )
-                    status = 400
-                except Conflict:
-                    _name_taken(form, values["name"])
-                    status = 409
+                except (InvalidArgument, Conflict) as error:
+                    status = _refused(form, error, values["name"])
                 except FailedPrecondition as error:
                     form.add_error(None, f"{error.message} Wait for it to finish, then save again.")
                     status = 400
