@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -110,8 +110,9 @@ def start(
     return operation
 
 
-def retry_idempotent(caller_id: str, key: str | None, error: IntegrityError) -> Operation:
-    """After a failed insert: the concurrent winner's operation if the key collided, else re-raise."""
+def retry_idempotent(caller_id: str, key: str | None, error: Exception) -> Operation:
+    """After a mutation failed (a duplicate insert, a busy or vanished image): the operation a
+    concurrent call with the same idempotency key started meanwhile, if any; else re-raise."""
     existing = find_idempotent(caller_id, key)
     if existing is None:
         raise error

@@ -216,6 +216,7 @@ def image_create(
 def _after_integrity_error(
     error: IntegrityError, caller_id: str, key: str | None, folder_id: str, name: str
 ) -> Operation:
+    """A duplicate insert: the concurrent twin's operation, a name collision, or a real error."""
     existing = operations.find_idempotent(caller_id, key)
     if existing is not None:
         return existing
@@ -287,7 +288,7 @@ def image_update(
     except IntegrityError as error:
         return _after_integrity_error(error, caller_id, idempotency_key, folder_id, values["name"])
     except (NotFound, FailedPrecondition) as error:
-        return _twin_or_raise(error, caller_id, idempotency_key)
+        return operations.retry_idempotent(caller_id, idempotency_key, error)
     return operation
 
 
@@ -299,15 +300,6 @@ def _lock_idle_image(image_id: str) -> Image:
     if image.active_operation_id or image.status == ImageStatus.DELETING:
         raise operations.busy(image_id)
     return image
-
-
-def _twin_or_raise(error: NotFound | FailedPrecondition, caller_id: str, key: str | None) -> Operation:
-    """A concurrent call with the same idempotency key may have started its operation after our
-    first lookup, leaving the image busy (or already deleted): then that call's operation is ours."""
-    existing = operations.find_idempotent(caller_id, key)
-    if existing is None:
-        raise error
-    return existing
 
 
 def image_delete(*, caller_id: str, image_id: str, idempotency_key: str | None = None) -> Operation:
@@ -329,10 +321,8 @@ def image_delete(*, caller_id: str, image_id: str, idempotency_key: str | None =
             image.status = ImageStatus.DELETING
             image.active_operation_id = operation.id
             image.save(update_fields=["status", "active_operation_id"])
-    except IntegrityError as error:
+    except (IntegrityError, NotFound, FailedPrecondition) as error:
         return operations.retry_idempotent(caller_id, idempotency_key, error)
-    except (NotFound, FailedPrecondition) as error:
-        return _twin_or_raise(error, caller_id, idempotency_key)
     return operation
 
 
