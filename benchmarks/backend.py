@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -42,29 +40,21 @@ def main() -> None:
         cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
     connection.close()
 
-    from benchmarks.harness import free_port, latency, throughput, wait_until
+    from benchmarks.harness import free_port, latency, start_backend, throughput
 
     port = free_port()
     log_path = ROOT / "var" / f"bench-server-{connection.vendor}.log"
     with open(log_path, "w") as log:
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "manage.py",
-                "grpcserver",
-                "--port",
-                str(port),
-                "--workers",
-                "4",
-                "--bench-floor",
-            ],
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
+        server = start_backend(
+            port,
+            "--workers",
+            "4",
+            "--bench-floor",
             env=dict(os.environ, IMAGESERVICE_LOG_LEVEL="WARNING"),
+            log=log,
         )
     try:
-        results = measure(f"127.0.0.1:{port}", token, seeded, latency, throughput, wait_until)
+        results = measure(f"127.0.0.1:{port}", token, seeded, latency, throughput)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -73,9 +63,7 @@ def main() -> None:
     print(json.dumps(results))
 
 
-def measure(address, token, seeded, latency, throughput, wait_until) -> dict:
-    from grpc_health.v1 import health_pb2, health_pb2_grpc
-
+def measure(address, token, seeded, latency, throughput) -> dict:
     from images.api.gen.yandex.cloud.compute.v1 import image_pb2, image_service_pb2_grpc
     from images.api.gen.yandex.cloud.compute.v1 import image_service_pb2 as isv
     from images.api.gen.yandex.cloud.operation import operation_service_pb2 as osv
@@ -83,16 +71,6 @@ def measure(address, token, seeded, latency, throughput, wait_until) -> dict:
     from images.server import FLOOR_METHOD
 
     channel = grpc.insecure_channel(address)
-    health = health_pb2_grpc.HealthStub(channel)
-
-    def serving() -> bool:
-        try:
-            reply = health.Check(health_pb2.HealthCheckRequest(service=""), timeout=1)
-        except grpc.RpcError:
-            return False
-        return reply.status == health_pb2.HealthCheckResponse.SERVING
-
-    wait_until(serving, timeout=60, what="the server to report SERVING")
     metadata = (("authorization", f"Bearer {token}"),)
     images = image_service_pb2_grpc.ImageServiceStub(channel)
     operations = operation_service_pb2_grpc.OperationServiceStub(channel)

@@ -26,7 +26,7 @@ URL = f"/f/{FOLDER}/images/"
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
     os.environ.setdefault("IMAGESERVICE_LOG_LEVEL", "WARNING")
-    from benchmarks.harness import free_port, latency, wait_until
+    from benchmarks.harness import free_port, latency, start_backend, wait_until
 
     grpc_port, http_port = free_port(), free_port()
     os.environ["IMAGESERVICE_BACKEND_ADDRESS"] = f"127.0.0.1:{grpc_port}"
@@ -50,13 +50,7 @@ def main() -> None:
     connection.close()
 
     env = dict(os.environ)
-    backend = subprocess.Popen(
-        [sys.executable, "manage.py", "grpcserver", "--port", str(grpc_port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    backend = start_backend(grpc_port, env=env)
     gunicorn = None
     try:
         client = Client()

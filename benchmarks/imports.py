@@ -60,7 +60,7 @@ def plain_download(url: str) -> float:
 
 
 def main() -> None:
-    from benchmarks.harness import free_port, latency, wait_until
+    from benchmarks.harness import free_port, latency, start_backend, wait_until
 
     image = make_qcow2()
     http_port, grpc_port = free_port(), free_port()
@@ -103,21 +103,16 @@ def main() -> None:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    server = subprocess.Popen(
-        [sys.executable, "manage.py", "grpcserver", "--port", str(grpc_port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
     url = f"http://127.0.0.1:{http_port}/{image.name}"
+    server = None
     try:
+        server = start_backend(grpc_port, env=env)
         wait_until(lambda: _reachable(url), timeout=30, what="the HTTP server")
-        results = _measure(
-            f"127.0.0.1:{grpc_port}", token, url, psutil.Process(server.pid), latency, wait_until
-        )
+        results = _measure(f"127.0.0.1:{grpc_port}", token, url, psutil.Process(server.pid), latency)
     finally:
         for process in (server, http):
+            if process is None:
+                continue
             process.terminate()
             process.wait(timeout=30)
     results["file_bytes"] = image.stat().st_size
@@ -132,24 +127,13 @@ def _reachable(url: str) -> bool:
     return True
 
 
-def _measure(address, token, url, process, latency, wait_until) -> dict:
-    from grpc_health.v1 import health_pb2, health_pb2_grpc
-
+def _measure(address, token, url, process, latency) -> dict:
     from images.api.gen.yandex.cloud.compute.v1 import image_service_pb2 as isv
     from images.api.gen.yandex.cloud.compute.v1 import image_service_pb2_grpc
     from images.api.gen.yandex.cloud.operation import operation_service_pb2 as osv
     from images.api.gen.yandex.cloud.operation import operation_service_pb2_grpc
 
     channel = grpc.insecure_channel(address)
-    health = health_pb2_grpc.HealthStub(channel)
-
-    def serving() -> bool:
-        try:
-            return health.Check(health_pb2.HealthCheckRequest(), timeout=1).status == 1
-        except grpc.RpcError:
-            return False
-
-    wait_until(serving, timeout=60, what="the server to report SERVING")
     metadata = (("authorization", f"Bearer {token}"),)
     images = image_service_pb2_grpc.ImageServiceStub(channel)
     operations = operation_service_pb2_grpc.OperationServiceStub(channel)
