@@ -72,6 +72,11 @@ class ImageView:
             created_at=timestamp(image.created_at),
         )
 
+    @classmethod
+    def unknown(cls, image_id: str, folder_id: str) -> ImageView:
+        """An image known only by its id, for a page shown while the backend cannot be asked."""
+        return cls(image_id, folder_id, "", "", "", {}, "STATUS_UNSPECIFIED", "", 0, 0, 0, [], False, None)
+
     @property
     def title(self) -> str:
         return self.name or self.id

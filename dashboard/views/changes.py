@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+import grpc
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect
@@ -13,7 +14,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from dashboard import folders, tray
 from dashboard.access import editor_required
-from dashboard.backend import BackendError, Conflict, FailedPrecondition, InvalidArgument, NotFound
+from dashboard.backend import (
+    BackendError,
+    Conflict,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    Unavailable,
+)
 from dashboard.diffs import changed_fields, diff
 from dashboard.filters import quote
 from dashboard.forms import CreateImageForm, EditImageForm, label_rows, sign_snapshot
@@ -32,10 +40,21 @@ def _fresh_key(form) -> None:
     form.data["idempotency_key"] = uuid.uuid4().hex
 
 
+UNREACHABLE = (
+    "The image service is not reachable, so nothing was saved. Your input is kept: "
+    "submit again once it is back, and it is done once."
+)
+
+
 def _refused(form, error: InvalidArgument | Conflict, name: str) -> int:
     """Puts the backend's verdict next to the fields it names; returns the response status."""
     if isinstance(error, Conflict):
-        form.add_error("name", f"An image named “{name}” already exists in this folder. Choose another name.")
+        if error.code == grpc.StatusCode.ALREADY_EXISTS and name:
+            form.add_error(
+                "name", f"An image named “{name}” already exists in this folder. Choose another name."
+            )
+        else:
+            form.add_error(None, error.message)
         return 409
     if error.violations:
         form.add_violations(error.violations)
@@ -100,6 +119,10 @@ def image_create(request, folder_id: str):
             except FailedPrecondition as error:
                 form.add_error("source_id" if kind != "uri" else "uri", error.message)
                 status = 400
+            except Unavailable:
+                # Same idempotency key on the retry: if the request did get through, it is not repeated.
+                form.add_error(None, UNREACHABLE)
+                return _create_page(request, form, folder_id, extra_rows, status=503)
             else:
                 started = tray.remember(request, operation, image_name=data["name"])
                 messages.success(request, f"Creating image {data['name'] or started.image_id}.")
@@ -107,6 +130,10 @@ def image_create(request, folder_id: str):
             _fresh_key(form)
         else:
             status = 400
+    return _create_page(request, form, folder_id, extra_rows, status=status)
+
+
+def _create_page(request, form, folder_id: str, extra_rows: int, *, status: int):
     context = {"form": form, "label_rows": label_rows(form, extra_rows), "folder_id": folder_id}
     return render_view(request, "images/create.html", context, status=status)
 
@@ -116,6 +143,15 @@ def _editing(request, image_id: str) -> tuple[ImageView, dict]:
     folders.use(request, image.folder_id)
     context = {"image": image, "step": "edit", "changes": [], "server_changes": [], "notice": ""}
     return image, context
+
+
+def _unreachable_edit(request, image_id: str, form, *, extra_rows: int = 1):
+    """The posted form again while the backend is down: nothing is lost, the same key retries."""
+    image = ImageView.unknown(image_id, folders.current(request))
+    context = {"image": image, "step": "edit", "changes": [], "server_changes": [], "notice": ""}
+    form.is_valid()
+    form.add_error(None, UNREACHABLE)
+    return _edit_page(request, context, form, status=503, extra_rows=extra_rows)
 
 
 def _edit_page(request, context: dict, form, *, status: int = 200, extra_rows: int = 1):
@@ -164,10 +200,14 @@ def _merge(request, image: ImageView, form: EditImageForm, context: dict):
 @require_http_methods(["GET", "POST"])
 def image_edit(request, image_id: str):
     """The form (GET); posted, the review of what will change, or the form again."""
-    image, context = _editing(request, image_id)
     if request.method == "GET":
+        image, context = _editing(request, image_id)
         return _edit_page(request, context, EditImageForm.for_image(image.editable()))
     form = EditImageForm(request.POST)
+    try:
+        image, context = _editing(request, image_id)
+    except Unavailable:
+        return _unreachable_edit(request, image_id, form)
     if "add_label" in request.POST or "back" in request.POST:  # the labels editor without JavaScript
         return _edit_page(request, context, form, extra_rows=2 if "add_label" in request.POST else 1)
     if not form.is_valid():
@@ -203,8 +243,11 @@ def image_edit_preview(request, image_id: str):
 @require_POST
 def image_edit_save(request, image_id: str):
     """Saves the reviewed changes: only the fields the person changed go in update_mask."""
-    image, context = _editing(request, image_id)
     form = EditImageForm(request.POST)
+    try:
+        image, context = _editing(request, image_id)
+    except Unavailable:
+        return _unreachable_edit(request, image_id, form)
     if not form.is_valid():
         return _edit_page(request, context, form, status=400)
     merged, page = _merge(request, image, form, context)
@@ -225,6 +268,8 @@ def image_edit_save(request, image_id: str):
     except FailedPrecondition as error:
         form.add_error(None, f"{error.message} Wait for it to finish, then save again.")
         status = 400
+    except Unavailable:
+        return _unreachable_edit(request, image_id, form)
     else:
         tray.remember(request, operation, image_name=merged["name"] or image.name)
         count = len(context["changes"])
@@ -255,24 +300,33 @@ def _successor(backend, image: ImageView) -> tuple[bool, ImageView | None]:
 @require_http_methods(["GET", "POST"])
 def image_delete(request, image_id: str):
     backend = backend_for(request)
-    image = ImageView.from_proto(backend.get_image(image_id))
+    key = request.POST.get("idempotency_key") or uuid.uuid4().hex
+    context = {"is_latest": False, "successor": None, "error": "", "idempotency_key": key}
+    try:
+        image = ImageView.from_proto(backend.get_image(image_id))
+    except Unavailable:
+        if request.method == "GET":
+            raise
+        context.update(image=ImageView.unknown(image_id, folders.current(request)), error=UNREACHABLE)
+        return render_view(request, "images/delete.html", context, status=503)
     folders.use(request, image.folder_id)
-    is_latest, successor = _successor(backend, image)
-    context = {"image": image, "is_latest": is_latest, "successor": successor, "error": ""}
+    context["image"] = image
     status = 200
     if request.method == "POST":
         try:
-            operation = backend.delete_image(
-                image_id, idempotency_key=request.POST.get("idempotency_key") or None
-            )
+            operation = backend.delete_image(image_id, idempotency_key=key)
         except (FailedPrecondition, Conflict) as error:
-            context["error"] = error.message
+            context.update(error=error.message, idempotency_key=uuid.uuid4().hex)
             status = 400
+        except Unavailable:
+            context["error"] = UNREACHABLE
+            status = 503
         else:
             tray.remember(request, operation, image_name=image.name)
             messages.success(request, f"Deleting image {image.title}.")
             return redirect("image-list", folder_id=image.folder_id)
-    context["idempotency_key"] = uuid.uuid4().hex
+    if status != 503:
+        context["is_latest"], context["successor"] = _successor(backend, image)
     return render_view(request, "images/delete.html", context, status=status)
 
 
