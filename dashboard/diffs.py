@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dashboard.units import human_bytes
+from dashboard.units import exact_size
 from images.rules import RULES
 
 _LABELS = {"storage_size": "Storage size", "os": "OS", "size": "Size"}
@@ -26,7 +26,7 @@ def field_label(name: str) -> str:
 
 def show(name: str, value) -> str:
     if name in SIZE_FIELDS:
-        return f"{human_bytes(value)} ({value:,} bytes)" if value else "not set"
+        return exact_size(value) if value else "not set"
     return str(value)
 
 

@@ -27,7 +27,7 @@ from dashboard.filters import quote
 from dashboard.forms import CreateImageForm, EditImageForm, label_rows, sign_snapshot
 from dashboard.merge import merge
 from dashboard.presenters import ImageView
-from dashboard.units import split_size
+from dashboard.units import sizes_for_people, split_size
 from dashboard.views.common import backend_for, render_view, wants_fragment
 from images.rules import check_id
 
@@ -54,12 +54,12 @@ def _refused(form, error: InvalidArgument | Conflict, name: str) -> int:
                 "name", f"An image named “{name}” already exists in this folder. Choose another name."
             )
         else:
-            form.add_error(None, error.message)
+            form.add_error(None, sizes_for_people(error.message))
         return 409
     if error.violations:
         form.add_violations(error.violations)
     else:
-        form.add_error(None, error.message)
+        form.add_error(None, sizes_for_people(error.message))
     return 400
 
 
