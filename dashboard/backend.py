@@ -170,14 +170,9 @@ class _Channel:
         if stubs is not None and stubs.key == key:
             return stubs
         with self._lock:
-            return self._open(key)[1]
+            return self._open(key)
 
-    def get(self) -> grpc.Channel:
-        key = (settings.IMAGESERVICE_BACKEND_ADDRESS, settings.IMAGESERVICE_BACKEND_TLS_CA)
-        with self._lock:
-            return self._open(key)[0]
-
-    def _open(self, key: tuple[str, str]) -> tuple[grpc.Channel, _Stubs]:
+    def _open(self, key: tuple[str, str]) -> _Stubs:
         if self._key != key:
             if self._channel is not None:
                 self._channel.close()
@@ -196,7 +191,7 @@ class _Channel:
                 operation_service_pb2_grpc.OperationServiceStub(channel),
                 extension_pb2_grpc.ImageExtensionServiceStub(channel),
             )
-        return self._channel, self._stubs
+        return self._stubs
 
 
 _channel = _Channel()

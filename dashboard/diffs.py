@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dashboard.units import human_bytes
+from dashboard.units import exact_size
 from images.rules import RULES
 
 _LABELS = {"storage_size": "Storage size", "os": "OS", "size": "Size"}
@@ -24,9 +24,9 @@ def field_label(name: str) -> str:
     return RULES[name].label if name in RULES else _LABELS.get(name, name.replace("_", " ").capitalize())
 
 
-def _show(name: str, value) -> str:
+def show(name: str, value) -> str:
     if name in SIZE_FIELDS:
-        return f"{human_bytes(value)} ({value:,} bytes)" if value else "not set"
+        return exact_size(value) if value else "not set"
     return str(value)
 
 
@@ -52,12 +52,12 @@ def diff(old: dict, new: dict) -> list[Change]:
             changes += [Change(name, "Product ID", "removed", old=i) for i in old_ids if i not in new_ids]
             changes += [Change(name, "Product ID", "added", new=i) for i in new_ids if i not in old_ids]
         elif not old_value:
-            changes.append(Change(name, field_label(name), "added", new=_show(name, new_value)))
+            changes.append(Change(name, field_label(name), "added", new=show(name, new_value)))
         elif not new_value:
-            changes.append(Change(name, field_label(name), "removed", old=_show(name, old_value)))
+            changes.append(Change(name, field_label(name), "removed", old=show(name, old_value)))
         else:
             changes.append(
-                Change(name, field_label(name), "changed", _show(name, old_value), _show(name, new_value))
+                Change(name, field_label(name), "changed", show(name, old_value), show(name, new_value))
             )
     return changes
 

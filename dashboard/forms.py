@@ -7,7 +7,7 @@ import uuid
 from django import forms
 from django.core import signing
 
-from dashboard.units import FORM_UNITS, UNITS, parse_size, split_size
+from dashboard.units import FORM_UNITS, UNITS, parse_size, sizes_for_people, split_size
 from images.errors import FieldViolation
 from images.rules import (
     RULES,
@@ -26,6 +26,7 @@ SNAPSHOT_SALT = "dashboard.edit-snapshot"
 
 
 def _sentence(description: str) -> str:
+    description = sizes_for_people(description)
     return description[:1].upper() + description[1:] + ("" if description.endswith(".") else ".")
 
 

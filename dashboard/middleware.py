@@ -1,4 +1,5 @@
-"""A request id per web request (forwarded to the backend), and backend errors rendered as pages."""
+"""Per-request plumbing: a request id, no caching of signed-in pages, HTMX-aware login redirects,
+and backend errors rendered as pages."""
 
 from __future__ import annotations
 
@@ -6,7 +7,13 @@ import logging
 import re
 import uuid
 
+from django.contrib.auth import middleware as auth_middleware
+from django.contrib.auth.views import redirect_to_login
+from django.shortcuts import resolve_url
 from django.template.response import TemplateResponse
+from django.utils.cache import add_never_cache_headers
+from django.utils.http import url_has_allowed_host_and_scheme
+from django_htmx.http import HttpResponseClientRedirect
 
 from dashboard.backend import BackendError, Unauthenticated
 
@@ -26,6 +33,36 @@ class RequestIdMiddleware:
         response = self.get_response(request)
         response["X-Request-ID"] = request.request_id
         return response
+
+
+class NoStoreMiddleware:
+    """Pages and fragments of a signed-in person never go to a shared or back-button cache: they
+    show one person's images and operations, and must not outlive a logout."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.user.is_authenticated:
+            add_never_cache_headers(response)
+        return response
+
+
+class LoginRequiredMiddleware(auth_middleware.LoginRequiredMiddleware):
+    """Django's redirect to the login page; for an HTMX request, a whole-page redirect instead, and
+    back to the page the person was on (HX-Current-URL), not to the fragment that asked."""
+
+    def handle_no_permission(self, request, view_func):
+        response = super().handle_no_permission(request, view_func)
+        if not getattr(request, "htmx", False):
+            return response
+        current = request.htmx.current_url_abs_path
+        if not current or not url_has_allowed_host_and_scheme(current, allowed_hosts=None):
+            current = "/"
+        login_url = resolve_url(self.get_login_url(view_func))
+        to_login = redirect_to_login(current, login_url, self.get_redirect_field_name(view_func))
+        return HttpResponseClientRedirect(to_login["Location"])
 
 
 def error_response(request, error: BackendError, *, status: int | None = None) -> TemplateResponse:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 import grpc
 from google.protobuf import timestamp_pb2
@@ -12,7 +12,6 @@ from images.api.gen.yandex.cloud.compute.v1 import image_pb2, image_service_pb2
 
 STATUS_NAMES = {value: name for name, value in image_pb2.Image.Status.items()}
 OS_NAMES = {image_pb2.Os.LINUX: "Linux", image_pb2.Os.WINDOWS: "Windows"}
-EDITABLE_FIELDS = ("name", "description", "min_disk_size", "labels")
 _CODE_NAMES = {code.value[0]: code.name for code in grpc.StatusCode}
 
 _METADATA_KINDS = {
@@ -73,6 +72,11 @@ class ImageView:
             created_at=timestamp(image.created_at),
         )
 
+    @classmethod
+    def unknown(cls, image_id: str, folder_id: str) -> ImageView:
+        """An image known only by its id, for a page shown while the backend cannot be asked."""
+        return cls(image_id, folder_id, "", "", "", {}, "STATUS_UNSPECIFIED", "", 0, 0, 0, [], False, None)
+
     @property
     def title(self) -> str:
         return self.name or self.id
@@ -130,7 +134,6 @@ class OperationView:
     image_id: str = ""
     image_name: str = ""  # what the dashboard knew when it started the operation
     progress: Progress | None = None
-    extra: dict = field(default_factory=dict)
 
     @classmethod
     def from_proto(cls, operation, progress=None, *, image_name: str = "") -> OperationView:
@@ -186,6 +189,7 @@ class OperationView:
     @classmethod
     def from_session(cls, data: dict) -> OperationView:
         data = dict(data)
+        data.pop("extra", None)  # kept by sessions saved before the field was dropped
         for key in ("created_at", "modified_at"):
             data[key] = dt.datetime.fromisoformat(data[key]) if data.get(key) else None
         data["progress"] = Progress(**data["progress"]) if data.get("progress") else None

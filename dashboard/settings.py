@@ -152,7 +152,8 @@ MIDDLEWARE.insert(
 )
 MIDDLEWARE.insert(0, "dashboard.middleware.RequestIdMiddleware")
 MIDDLEWARE += [
-    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "dashboard.middleware.LoginRequiredMiddleware",
+    "dashboard.middleware.NoStoreMiddleware",
     "dashboard.middleware.BackendErrorMiddleware",
 ]
 TEMPLATES[0]["OPTIONS"]["context_processors"].append("dashboard.context_processors.dashboard")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 
 UNITS = {"B": 1, "KiB": 1024, "MiB": 1024**2, "GiB": 1024**3, "TiB": 1024**4}
@@ -19,6 +20,23 @@ def human_bytes(size: int) -> str:
         if amount < 1024 or index == len(units) - 1:
             return f"{amount:.1f}".rstrip("0").rstrip(".") + f" {unit}"
     raise AssertionError("unreachable")
+
+
+def exact_size(size: int) -> str:
+    """8589934592 → "8 GiB (8,589,934,592 bytes)": readable, and exact where a limit is compared."""
+    return f"{human_bytes(size)} ({size:,} bytes)"
+
+
+# The rules' and the backend's messages count in bytes: "(8589934592 bytes)" and
+# "from 4194304 (4 MiB) to 4398046511104 (4 TiB) bytes".
+_BYTES_IN_PARENS = re.compile(r"\((\d+) bytes\)")
+_BYTE_RANGE = re.compile(r"from (\d+) \([^)]*\) to (\d+) \([^)]*\) bytes")
+
+
+def sizes_for_people(message: str) -> str:
+    """A message with its raw byte counts written as exact_size does."""
+    message = _BYTE_RANGE.sub(lambda m: f"from {exact_size(int(m[1]))} to {exact_size(int(m[2]))}", message)
+    return _BYTES_IN_PARENS.sub(lambda m: exact_size(int(m[1])), message)
 
 
 def parse_size(number: str, unit: str) -> int:

@@ -2,9 +2,12 @@
 
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpResponse
-from django.urls import path
+from django.urls import path, register_converter
 
+from dashboard.converters import IdConverter
 from dashboard.views import auth, changes, families, images, operations
+
+register_converter(IdConverter, "id")
 
 
 @login_not_required
@@ -18,15 +21,17 @@ urlpatterns = [
     path("logout/", auth.logout_view, name="logout"),
     path("", images.home, name="home"),
     path("folders/go", images.folder_pick, name="folder-pick"),
-    path("f/<str:folder_id>/images/", images.image_list, name="image-list"),
-    path("f/<str:folder_id>/images/new", changes.image_create, name="image-create"),
-    path("f/<str:folder_id>/images/bulk-delete", changes.bulk_delete, name="image-bulk-delete"),
-    path("f/<str:folder_id>/families/", families.family_list, name="family-list"),
-    path("f/<str:folder_id>/families/<str:family>/", families.family_detail, name="family-detail"),
-    path("images/<str:image_id>/", images.image_detail, name="image-detail"),
-    path("images/<str:image_id>/edit", changes.image_edit, name="image-edit"),
-    path("images/<str:image_id>/delete", changes.image_delete, name="image-delete"),
+    path("f/<id:folder_id>/images/", images.image_list, name="image-list"),
+    path("f/<id:folder_id>/images/new", changes.image_create, name="image-create"),
+    path("f/<id:folder_id>/images/bulk-delete", changes.bulk_delete, name="image-bulk-delete"),
+    path("f/<id:folder_id>/families/", families.family_list, name="family-list"),
+    path("f/<id:folder_id>/families/<str:family>/", families.family_detail, name="family-detail"),
+    path("images/<id:image_id>/", images.image_detail, name="image-detail"),
+    path("images/<id:image_id>/edit", changes.image_edit, name="image-edit"),
+    path("images/<id:image_id>/edit/preview", changes.image_edit_preview, name="image-edit-preview"),
+    path("images/<id:image_id>/edit/save", changes.image_edit_save, name="image-edit-save"),
+    path("images/<id:image_id>/delete", changes.image_delete, name="image-delete"),
     path("operations/", operations.operations_tray, name="operations-tray"),
     path("operations/clear", operations.operations_clear, name="operations-clear"),
-    path("operations/<str:operation_id>/cancel", operations.operation_cancel, name="operation-cancel"),
+    path("operations/<id:operation_id>/cancel", operations.operation_cancel, name="operation-cancel"),
 ]

@@ -116,7 +116,7 @@ def running_backend(*, workers: int):
         yield handle
     finally:
         handle.close()
-        server.stop(grace=1)
+        handle.server.stop(grace=1)  # a test may have restarted it
 
 
 @pytest.fixture

@@ -80,11 +80,6 @@ def rule_attrs(key: str):
     return format_html_join(" ", '{}="{}"', attrs_of(key).items())
 
 
-@register.filter
-def sort_direction(state, column: str) -> str:
-    return state.sort_direction(column)
-
-
 @register.simple_tag
 def rule_help(key: str) -> str:
     from images.rules import RULES

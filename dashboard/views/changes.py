@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+import grpc
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect
@@ -13,11 +14,20 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from dashboard import folders, tray
 from dashboard.access import editor_required
-from dashboard.backend import BackendError, Conflict, FailedPrecondition, InvalidArgument, NotFound
+from dashboard.backend import (
+    BackendError,
+    Conflict,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    Unavailable,
+)
 from dashboard.diffs import changed_fields, diff
 from dashboard.filters import quote
 from dashboard.forms import CreateImageForm, EditImageForm, label_rows, sign_snapshot
+from dashboard.merge import merge
 from dashboard.presenters import ImageView
+from dashboard.units import sizes_for_people, split_size
 from dashboard.views.common import backend_for, render_view, wants_fragment
 from images.rules import check_id
 
@@ -30,15 +40,26 @@ def _fresh_key(form) -> None:
     form.data["idempotency_key"] = uuid.uuid4().hex
 
 
+UNREACHABLE = (
+    "The image service is not reachable, so nothing was saved. Your input is kept: "
+    "submit again once it is back, and it is done once."
+)
+
+
 def _refused(form, error: InvalidArgument | Conflict, name: str) -> int:
     """Puts the backend's verdict next to the fields it names; returns the response status."""
     if isinstance(error, Conflict):
-        form.add_error("name", f"An image named “{name}” already exists in this folder. Choose another name.")
+        if error.code == grpc.StatusCode.ALREADY_EXISTS and name:
+            form.add_error(
+                "name", f"An image named “{name}” already exists in this folder. Choose another name."
+            )
+        else:
+            form.add_error(None, sizes_for_people(error.message))
         return 409
     if error.violations:
         form.add_violations(error.violations)
     else:
-        form.add_error(None, error.message)
+        form.add_error(None, sizes_for_people(error.message))
     return 400
 
 
@@ -98,6 +119,10 @@ def image_create(request, folder_id: str):
             except FailedPrecondition as error:
                 form.add_error("source_id" if kind != "uri" else "uri", error.message)
                 status = 400
+            except Unavailable:
+                # Same idempotency key on the retry: if the request did get through, it is not repeated.
+                form.add_error(None, UNREACHABLE)
+                return _create_page(request, form, folder_id, extra_rows, status=503)
             else:
                 started = tray.remember(request, operation, image_name=data["name"])
                 messages.success(request, f"Creating image {data['name'] or started.image_id}.")
@@ -105,70 +130,153 @@ def image_create(request, folder_id: str):
             _fresh_key(form)
         else:
             status = 400
+    return _create_page(request, form, folder_id, extra_rows, status=status)
+
+
+def _create_page(request, form, folder_id: str, extra_rows: int, *, status: int):
     context = {"form": form, "label_rows": label_rows(form, extra_rows), "folder_id": folder_id}
     return render_view(request, "images/create.html", context, status=status)
+
+
+def _editing(request, image_id: str) -> tuple[ImageView, dict]:
+    image = ImageView.from_proto(backend_for(request).get_image(image_id))
+    folders.use(request, image.folder_id)
+    context = {"image": image, "step": "edit", "changes": [], "server_changes": [], "notice": ""}
+    return image, context
+
+
+def _unreachable_edit(request, image_id: str, form, *, extra_rows: int = 1):
+    """The posted form again while the backend is down: nothing is lost, the same key retries."""
+    image = ImageView.unknown(image_id, folders.current(request))
+    context = {"image": image, "step": "edit", "changes": [], "server_changes": [], "notice": ""}
+    form.is_valid()
+    form.add_error(None, UNREACHABLE)
+    return _edit_page(request, context, form, status=503, extra_rows=extra_rows)
+
+
+def _edit_page(request, context: dict, form, *, status: int = 200, extra_rows: int = 1):
+    context.update(form=form, label_rows=label_rows(form, extra_rows))
+    return render_view(request, "images/edit.html", context, status=status)
+
+
+def _rebased(form: EditImageForm, merged: dict, current: dict, conflicts) -> EditImageForm:
+    """The form again, opened on the image as it is now: the person's edits on top of everyone
+    else's, and each field both changed marked for the person to settle."""
+    size, unit = split_size(merged["min_disk_size"])
+    data = form.data.copy()
+    data.update(
+        {"name": merged["name"], "description": merged["description"], "snapshot": sign_snapshot(current)}
+    )
+    data.setlist("min_disk_size_0", [size])
+    data.setlist("min_disk_size_1", [unit])
+    data.setlist("label_key", list(merged["labels"]))
+    data.setlist("label_value", list(merged["labels"].values()))
+    rebased = EditImageForm(data)
+    rebased.is_valid()
+    for conflict in conflicts:
+        rebased.add_error(
+            conflict.field,
+            f"{conflict.label}: someone else changed this to “{conflict.theirs}” after you opened the form; "
+            f"you set “{conflict.mine}”. Keep yours or take theirs, then review again.",
+        )
+    return rebased
+
+
+def _merge(request, image: ImageView, form: EditImageForm, context: dict):
+    """The values to save, merged with whatever was saved since the form opened; or the page to
+    show instead (the form rebased on the image as it is now, 409) when something was."""
+    current = image.editable()
+    opened = form.cleaned_data["snapshot"]
+    merged, conflicts = merge(opened, current, form.values())
+    context["changes"] = diff(current, merged)
+    if opened == current:
+        return merged, None
+    context["server_changes"] = diff(opened, current)
+    context["conflicts"] = conflicts
+    return None, _edit_page(request, context, _rebased(form, merged, current, conflicts), status=409)
 
 
 @editor_required
 @require_http_methods(["GET", "POST"])
 def image_edit(request, image_id: str):
-    backend = backend_for(request)
-    image = ImageView.from_proto(backend.get_image(image_id))
-    folders.use(request, image.folder_id)
-    current = image.editable()
-    context = {"image": image, "step": "edit", "changes": [], "server_changes": [], "notice": ""}
-    status, extra_rows = 200, 1
+    """The form (GET); posted, the review of what will change, or the form again."""
     if request.method == "GET":
-        form = EditImageForm.for_image(current)
+        image, context = _editing(request, image_id)
+        return _edit_page(request, context, EditImageForm.for_image(image.editable()))
+    form = EditImageForm(request.POST)
+    try:
+        image, context = _editing(request, image_id)
+    except Unavailable:
+        return _unreachable_edit(request, image_id, form)
+    if "add_label" in request.POST or "back" in request.POST:  # the labels editor without JavaScript
+        return _edit_page(request, context, form, extra_rows=2 if "add_label" in request.POST else 1)
+    if not form.is_valid():
+        return _edit_page(request, context, form, status=400)
+    merged, page = _merge(request, image, form, context)
+    if page:
+        return page
+    if not context["changes"]:
+        context["notice"] = "Nothing to save: the form matches the image."
     else:
-        form = EditImageForm(request.POST)
-        step = request.POST.get("step", "review")
-        if step == "preview" and wants_fragment(request):
-            # The live "changes so far" panel beside the form: no save, no stale check.
-            if form.is_valid():
-                context["changes"] = diff(current, form.values())
-            else:
-                context["preview_invalid"] = True
-            return render_view(request, "images/edit.html", context, fragment="preview")
-        if "add_label" in request.POST:
-            extra_rows = 2
-        elif not form.is_valid():
-            status = 400
-        elif form.cleaned_data["snapshot"] != current:
-            # Someone changed the image after this form was opened: show what, and let the person
-            # review their edit against the image as it is now instead of overwriting blindly.
-            context["server_changes"] = diff(form.cleaned_data["snapshot"], current)
-            form.data = form.data.copy()
-            form.data["snapshot"] = sign_snapshot(current)
-            status = 409
-        elif step != "edit":
-            values = form.values()
-            paths = changed_fields(current, values)
-            context["changes"] = diff(current, values)
-            if not paths:
-                context["notice"] = "Nothing to save: the form matches the image."
-            elif step == "review":
-                context["step"] = "review"
-            else:
-                try:
-                    operation = backend.update_image(
-                        image_id,
-                        {path: values[path] for path in paths},
-                        idempotency_key=form.cleaned_data["idempotency_key"] or None,
-                    )
-                except (InvalidArgument, Conflict) as error:
-                    status = _refused(form, error, values["name"])
-                except FailedPrecondition as error:
-                    form.add_error(None, f"{error.message} Wait for it to finish, then save again.")
-                    status = 400
-                else:
-                    tray.remember(request, operation, image_name=values["name"] or image.name)
-                    count = len(context["changes"])
-                    messages.success(request, f"Saving {count} change{pluralize(count)} to {image.title}.")
-                    return redirect("image-detail", image_id=image_id)
-                _fresh_key(form)
-    context.update(form=form, label_rows=label_rows(form, extra_rows))
-    return render_view(request, "images/edit.html", context, status=status)
+        size, unit = split_size(merged["min_disk_size"])
+        context.update(step="review", merged=merged, size=size, unit=unit)
+    return _edit_page(request, context, form)
+
+
+@editor_required
+@require_POST
+def image_edit_preview(request, image_id: str):
+    """The live "changes so far" panel beside the form: what a save would change, nothing saved."""
+    if not wants_fragment(request):
+        return redirect("image-edit", image_id=image_id)
+    image, context = _editing(request, image_id)
+    form = EditImageForm(request.POST)
+    if form.is_valid():
+        merged, _ = merge(form.cleaned_data["snapshot"], image.editable(), form.values())
+        context["changes"] = diff(image.editable(), merged)
+    else:
+        context["preview_invalid"] = True
+    return render_view(request, "images/edit.html", context, fragment="preview")
+
+
+@editor_required
+@require_POST
+def image_edit_save(request, image_id: str):
+    """Saves the reviewed changes: only the fields the person changed go in update_mask."""
+    form = EditImageForm(request.POST)
+    try:
+        image, context = _editing(request, image_id)
+    except Unavailable:
+        return _unreachable_edit(request, image_id, form)
+    if not form.is_valid():
+        return _edit_page(request, context, form, status=400)
+    merged, page = _merge(request, image, form, context)
+    if page:
+        return page
+    paths = changed_fields(image.editable(), merged)
+    if not paths:
+        context["notice"] = "Nothing to save: the form matches the image."
+        return _edit_page(request, context, form)
+    try:
+        operation = backend_for(request).update_image(
+            image_id,
+            {path: merged[path] for path in paths},
+            idempotency_key=form.cleaned_data["idempotency_key"] or None,
+        )
+    except (InvalidArgument, Conflict) as error:
+        status = _refused(form, error, merged["name"])
+    except FailedPrecondition as error:
+        form.add_error(None, f"{error.message} Wait for it to finish, then save again.")
+        status = 400
+    except Unavailable:
+        return _unreachable_edit(request, image_id, form)
+    else:
+        tray.remember(request, operation, image_name=merged["name"] or image.name)
+        count = len(context["changes"])
+        messages.success(request, f"Saving {count} change{pluralize(count)} to {image.title}.")
+        return redirect("image-detail", image_id=image_id)
+    _fresh_key(form)
+    return _edit_page(request, context, form, status=status)
 
 
 def _successor(backend, image: ImageView) -> tuple[bool, ImageView | None]:
@@ -192,24 +300,33 @@ def _successor(backend, image: ImageView) -> tuple[bool, ImageView | None]:
 @require_http_methods(["GET", "POST"])
 def image_delete(request, image_id: str):
     backend = backend_for(request)
-    image = ImageView.from_proto(backend.get_image(image_id))
+    key = request.POST.get("idempotency_key") or uuid.uuid4().hex
+    context = {"is_latest": False, "successor": None, "error": "", "idempotency_key": key}
+    try:
+        image = ImageView.from_proto(backend.get_image(image_id))
+    except Unavailable:
+        if request.method == "GET":
+            raise
+        context.update(image=ImageView.unknown(image_id, folders.current(request)), error=UNREACHABLE)
+        return render_view(request, "images/delete.html", context, status=503)
     folders.use(request, image.folder_id)
-    is_latest, successor = _successor(backend, image)
-    context = {"image": image, "is_latest": is_latest, "successor": successor, "error": ""}
+    context["image"] = image
     status = 200
     if request.method == "POST":
         try:
-            operation = backend.delete_image(
-                image_id, idempotency_key=request.POST.get("idempotency_key") or None
-            )
+            operation = backend.delete_image(image_id, idempotency_key=key)
         except (FailedPrecondition, Conflict) as error:
-            context["error"] = error.message
+            context.update(error=error.message, idempotency_key=uuid.uuid4().hex)
             status = 400
+        except Unavailable:
+            context["error"] = UNREACHABLE
+            status = 503
         else:
             tray.remember(request, operation, image_name=image.name)
             messages.success(request, f"Deleting image {image.title}.")
             return redirect("image-list", folder_id=image.folder_id)
-    context["idempotency_key"] = uuid.uuid4().hex
+    if status != 503:
+        context["is_latest"], context["successor"] = _successor(backend, image)
     return render_view(request, "images/delete.html", context, status=status)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
+from django.utils.cache import patch_vary_headers
 
 from dashboard.backend import Backend
 from dashboard.models import BackendAccount
@@ -19,7 +20,7 @@ def render_view(request, template: str, context: dict, *, fragment: str | None =
     """The full page, or only its partial `fragment` when HTMX asks for it (same URL, same template)."""
     name = f"{template}#{fragment}" if fragment and wants_fragment(request) else template
     response = TemplateResponse(request, name, context, status=status)
-    response["Vary"] = "HX-Request"
+    patch_vary_headers(response, ["HX-Request"])
     return response
 
 

@@ -11,9 +11,9 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from dashboard import folders
+from dashboard import folders, tray
 from dashboard.access import is_editor
-from dashboard.backend import InvalidArgument, NotFound
+from dashboard.backend import BackendError, InvalidArgument, NotFound
 from dashboard.filters import NAME_OPS, PAGE_SIZES, STATUSES, parse_state, violations_to_errors
 from dashboard.presenters import ImageView, OperationView
 from dashboard.rows import image_rows
@@ -149,18 +149,42 @@ def _operations_page(request, backend, image_id: str) -> dict:
     }
 
 
+def _last_operation(request, backend, image_id: str) -> OperationView | None:
+    """The person's latest operation on the image, as the backend tells it now (the tray's copy
+    may predate its end)."""
+    known = next((op for op in tray.entries(request) if op.image_id == image_id), None)
+    if known is None:
+        return None
+    try:
+        return OperationView.from_proto(backend.get_operation(known.id), image_name=known.image_name)
+    except BackendError:
+        return known
+
+
 @require_GET
 def image_detail(request, image_id: str):
     backend = backend_for(request)
     try:
         image = ImageView.from_proto(backend.get_image(image_id))
     except NotFound:
-        if wants_fragment(request):
-            # An open page whose image was just deleted: say so in place.
-            return render_view(
-                request, "images/detail.html", {"gone": True, "image_id": image_id}, fragment="detail"
-            )
-        raise
+        # An open page whose image was just deleted, or whose import failed or was cancelled (the
+        # image goes with it): say what happened, and why, where the person is.
+        ended = _last_operation(request, backend, image_id)
+        if not wants_fragment(request) and ended is None:
+            raise
+        context = {
+            "gone": True,
+            "image_id": image_id,
+            "ended": ended,
+            "clear_alerts": wants_fragment(request),
+        }
+        return render_view(
+            request,
+            "images/detail.html",
+            context,
+            fragment="detail",
+            status=200 if wants_fragment(request) else 404,
+        )
     folders.use(request, image.folder_id)
     latest = backend.latest_by_family(image.folder_id, image.family) if image.family else None
     context = {

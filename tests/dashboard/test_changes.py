@@ -137,7 +137,7 @@ def test_edit_reviews_then_saves_only_the_changed_fields(editor_client, seed, mo
     url = f"/images/{image_id}/edit"
     opened = editor_client.get(url).content.decode()
     data = edit_form(opened, label_key=["env", "team"], label_value=["test", "web"])
-    review = editor_client.post(url, {**data, "step": "review"})
+    review = editor_client.post(url, data)
     assert review.status_code == 200 and review.context["step"] == "review"
     kinds = {(c.label, c.kind) for c in review.context["changes"]}
     assert kinds == {("Label env", "changed"), ("Label team", "added")}
@@ -152,7 +152,7 @@ def test_edit_reviews_then_saves_only_the_changed_fields(editor_client, seed, mo
         return original(self, image_id, changes, **kwargs)
 
     monkeypatch.setattr(Backend, "update_image", spy)
-    saved = editor_client.post(url, {**data, "step": "save"})
+    saved = editor_client.post(f"{url}/save", data)
     assert saved.status_code == 302
     assert list(sent) == ["labels"]
     operation = tray.entries(_session_request(editor_client))[0]
@@ -177,7 +177,7 @@ def test_edit_says_so_when_the_image_changed_since_the_form_opened(editor_client
         ),
     )
     seed.backend.wait_operation(operation.id)
-    response = editor_client.post(url, {**edit_form(opened, name="web-2"), "step": "save"})
+    response = editor_client.post(f"{url}/save", edit_form(opened, name="web-2"))
     assert response.status_code == 409
     body = response.content.decode()
     assert "changed since you opened the form" in body and "Changed elsewhere" in body
@@ -188,7 +188,7 @@ def test_edit_with_no_changes_saves_nothing(editor_client, seed):
     image_id = seed.image("web-1")
     url = f"/images/{image_id}/edit"
     opened = editor_client.get(url).content.decode()
-    response = editor_client.post(url, {**edit_form(opened), "step": "save"})
+    response = editor_client.post(f"{url}/save", edit_form(opened))
     assert response.status_code == 200 and "Nothing to save" in response.content.decode()
 
 
@@ -221,7 +221,7 @@ def test_live_preview_shows_the_changes_so_far_without_saving(editor_client, see
     opened = editor_client.get(url).content.decode()
     assert 'id="live-changes"' in opened
     data = edit_form(opened, name="web-2")
-    response = editor_client.post(url, {**data, "step": "preview"}, HTTP_HX_REQUEST="true")
+    response = editor_client.post(f"{url}/preview", data, HTTP_HX_REQUEST="true")
     body = response.content.decode()
     assert response.status_code == 200 and "<html" not in body
     assert "web-1" in body and "web-2" in body and 'id="live-changes"' in body
