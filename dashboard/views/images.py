@@ -15,6 +15,7 @@ from dashboard import folders
 from dashboard.access import is_editor
 from dashboard.backend import InvalidArgument, NotFound
 from dashboard.filters import NAME_OPS, PAGE_SIZES, STATUSES, parse_state, violations_to_errors
+from dashboard.pager import clean_token, paginate
 from dashboard.presenters import ImageView, OperationView
 from dashboard.rows import image_rows
 from dashboard.views.common import backend_for, render_view, wants_fragment
@@ -65,7 +66,13 @@ def image_list(request, folder_id: str):
             images = [ImageView.from_proto(image) for image in response.images]
             next_token = response.next_page_token
     base = reverse("image-list", args=[folder_id])
-    previous = state.previous_page()
+    pager = paginate(
+        scope=state.pager_scope,
+        token=state.page,
+        came_from=state.after,
+        next_token=next_token,
+        link=lambda token, after: base + state.at_page(token, after).query(),
+    )
     context = {
         "state": state,
         "errors": errors,
@@ -74,10 +81,9 @@ def image_list(request, folder_id: str):
         "rows": image_rows(images, selectable=is_editor(request.user)),
         "url": base + state.query(),
         "first_url": base + state.first_page().query() if state.page else "",
-        "next_url": base + state.next_page(next_token).query() if next_token else "",
-        "prev_url": base + previous.query() if previous else "",
+        "pager": pager,
         "sort_columns": _columns(state, base),
-        "count": _count(state, images, errors or list_error, bool(next_token)),
+        "count": _count(pager, state, images, errors or list_error, bool(next_token)),
         "clear_url": base
         + replace(state.first_page(), name="", name_op="eq", family="", statuses=(), labels="").query(),
         "name_ops": NAME_OPS,
@@ -122,30 +128,36 @@ def _columns(state, base: str) -> list[dict]:
     return columns
 
 
-def _count(state, images: list, failed: bool, more: bool) -> str:
+def _count(pager, state, images: list, failed: bool, more: bool) -> str:
     """The result count, shown above the table and announced to screen readers."""
     if failed:
         return "No results"
-    count = f"{len(images)} image{'' if len(images) == 1 else 's'} on page {state.page_number}"
+    count = f"{len(images)} image{'' if len(images) == 1 else 's'}"
+    if pager.number:
+        count += f" on page {pager.number}"
     if more:
         count += ", more on the next page"
     return count + (" (filtered)" if state.is_filtered else "")
 
 
 def _operations_page(request, backend, image_id: str) -> dict:
-    token = request.GET.get("ops", "")
-    prev = request.GET.getlist("ops_prev")
+    token = clean_token(request.GET.get("ops")) or ""
     response = backend.list_image_operations(image_id, page_size=OPERATIONS_PAGE_SIZE, page_token=token)
     base = reverse("image-detail", args=[image_id])
 
-    def link(page_token: str, visited: list[str]) -> str:
-        return f"{base}?{urlencode([*(('ops_prev', t) for t in visited), ('ops', page_token)])}#operations"
+    def link(page_token: str, after: str | None) -> str:
+        pairs = [("ops", page_token), *([("ops_after", after)] if after is not None else [])]
+        return f"{base}?{urlencode(pairs)}#operations"
 
     return {
         "operations": [OperationView.from_proto(op) for op in response.operations],
-        "ops_next_url": link(response.next_page_token, [*prev, token]) if response.next_page_token else "",
-        "ops_prev_url": (link(prev[-1], prev[:-1]) if prev else "") if token else "",
-        "ops_page": len(prev) + 1 if token else 1,
+        "ops_pager": paginate(
+            scope="operations",
+            token=token,
+            came_from=clean_token(request.GET.get("ops_after")),
+            next_token=response.next_page_token,
+            link=link,
+        ),
     }
 
 
