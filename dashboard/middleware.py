@@ -7,6 +7,7 @@ import re
 import uuid
 
 from django.template.response import TemplateResponse
+from django_htmx.http import push_url, reswap, retarget
 
 from dashboard.backend import BackendError, Unauthenticated
 
@@ -39,9 +40,8 @@ def error_response(request, error: BackendError, *, status: int | None = None) -
     context = {"error": error, "title": error.title, "message": message, "status": status}
     if getattr(request, "htmx", False) and not request.htmx.history_restore_request:
         response = TemplateResponse(request, "error.html#alert", context, status=status)
-        response["HX-Retarget"] = "#alerts"
-        response["HX-Reswap"] = "innerHTML"
-        return response
+        # The page did not change, so neither may the address bar (a sort link pushes by default).
+        return push_url(reswap(retarget(response, "#alerts"), "innerHTML"), False)
     return TemplateResponse(request, "error.html", context, status=status)
 
 

@@ -89,6 +89,16 @@
     if (label && checked) label.textContent = checked.parentElement.textContent.trim() + " ID";
   }
 
+  // A backend error shown for an earlier request is stale once a later one succeeds (the tray's own
+  // poll does not count: it answers 200 through an outage and says so in the tray).
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var source = event.detail.elt;
+    if (!event.detail.successful || (source && source.closest && source.closest("#ops-tray"))) return;
+    document.querySelectorAll("[data-backend-alert]").forEach(function (alert) {
+      alert.remove();
+    });
+  });
+
   function init(root) {
     revealRemoveButtons(root);
     updateBulk(document.getElementById("bulk"));

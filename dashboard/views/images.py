@@ -10,6 +10,7 @@ from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_GET
+from django_htmx.http import push_url
 
 from dashboard import folders
 from dashboard.access import is_editor
@@ -95,7 +96,7 @@ def image_list(request, folder_id: str):
     )
     if wants_fragment(request) and request.htmx.trigger == "filters":
         # The filter form submits every field, empty ones too; the address bar gets the short form.
-        response["HX-Push-Url"] = context["url"]
+        push_url(response, context["url"])
     return response
 
 
