@@ -35,11 +35,12 @@ def _raise_violations(violations: list[FieldViolation]) -> None:
 
 
 def rule_attrs(key: str) -> dict[str, str]:
-    """HTML validation attributes of one rule: what the browser checks before the backend does."""
+    """HTML validation attributes of one rule: what the browser checks before the backend does.
+
+    No `maxlength`: it silently cuts a longer paste and the cut value would be sent; too long a value
+    is refused instead, by the pattern (which bounds the length) or by the server, with the rule's text."""
     rule = RULES[key]
     attrs: dict[str, str] = {}
-    if rule.max_length is not None:
-        attrs["maxlength"] = str(rule.max_length)
     if rule.min_length:
         attrs["minlength"] = str(rule.min_length)
     if rule.html_pattern:

@@ -23,6 +23,7 @@ urlpatterns = [
     path("f/<str:folder_id>/images/bulk-delete", changes.bulk_delete, name="image-bulk-delete"),
     path("f/<str:folder_id>/families/", families.family_list, name="family-list"),
     path("f/<str:folder_id>/families/<str:family>/", families.family_detail, name="family-detail"),
+    path("images/watch", images.image_watch, name="image-watch"),
     path("images/<str:image_id>/", images.image_detail, name="image-detail"),
     path("images/<str:image_id>/edit", changes.image_edit, name="image-edit"),
     path("images/<str:image_id>/delete", changes.image_delete, name="image-delete"),

@@ -15,6 +15,7 @@ from dashboard.filters import quote
 from dashboard.pager import clean_token, paginate
 from dashboard.presenters import ImageView, timestamp
 from dashboard.views.common import backend_for, render_view
+from dashboard.watch import Watch
 from images.rules import check_family
 
 FAMILIES_PAGE_SIZE = 100
@@ -156,6 +157,7 @@ def family_detail(request, folder_id: str, family: str):
         "family": family,
         "timeline": timeline,
         "latest": ImageView.from_proto(latest) if latest else None,
+        "watch": Watch.of(folder_id, versions),
         **_pager(request, base, "versions", token, response.next_page_token),
     }
     return render_view(request, "families/detail.html", context, fragment="timeline")

@@ -8,18 +8,20 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET
-from django_htmx.http import push_url
+from django_htmx.http import HttpResponseStopPolling, push_url, trigger_client_event
 
 from dashboard import folders
 from dashboard.access import is_editor
-from dashboard.backend import InvalidArgument, NotFound
+from dashboard.backend import BackendError, InvalidArgument, NotFound
 from dashboard.filters import NAME_OPS, PAGE_SIZES, STATUSES, parse_state, violations_to_errors
 from dashboard.pager import clean_token, paginate
-from dashboard.presenters import ImageView, OperationView
+from dashboard.presenters import STATUS_NAMES, ImageView, OperationView
 from dashboard.rows import image_rows
 from dashboard.views.common import backend_for, render_view, wants_fragment
+from dashboard.watch import Watch
 
 OPERATIONS_PAGE_SIZE = 10
 
@@ -80,6 +82,7 @@ def image_list(request, folder_id: str):
         "list_error": list_error,
         "images": images,
         "rows": image_rows(images, selectable=is_editor(request.user)),
+        "watch": Watch.of(folder_id, images),
         "url": base + state.query(),
         "first_url": base + state.first_page().query() if state.page else "",
         "pager": pager,
@@ -163,6 +166,26 @@ def _operations_page(request, backend, image_id: str) -> dict:
 
 
 @require_GET
+def image_watch(request):
+    """The page's one status poll (see dashboard/watch.py); viewers may use it too."""
+    watch = Watch.from_query(request.GET)
+    if not watch.shown or not folders.is_valid(watch.folder_id):
+        return HttpResponseStopPolling()
+    try:
+        response = backend_for(request).list_images(
+            watch.folder_id, page_size=len(watch.shown), filter=watch.api_filter()
+        )
+    except BackendError:
+        # An outage is the page's business when the person acts; the poll only waits longer.
+        return TemplateResponse(request, "partials/watch.html", {"watch": watch.later()})
+    statuses = {image.id: STATUS_NAMES.get(image.status, "") for image in response.images}
+    if watch.changed(statuses):
+        # The page's sections listen for this, refresh, and bring a new watcher if still needed.
+        return trigger_client_event(HttpResponseStopPolling(), "images-changed")
+    return TemplateResponse(request, "partials/watch.html", {"watch": watch.later()})
+
+
+@require_GET
 def image_detail(request, image_id: str):
     backend = backend_for(request)
     try:
@@ -180,6 +203,7 @@ def image_detail(request, image_id: str):
         "image": image,
         "latest": ImageView.from_proto(latest) if latest else None,
         "is_latest": latest is not None and latest.id == image.id,
+        "watch": Watch.of(image.folder_id, [image]),
         **_operations_page(request, backend, image_id),
     }
     fragment = "operations" if request.GET.get("ops") is not None and wants_fragment(request) else "detail"

@@ -175,3 +175,50 @@ def test_without_javascript_the_tray_refreshes_through_its_own_link(editor_clien
     assert back.status_code == 302 and back["Location"] == f"/f/{FOLDER}/images/"
     assert tray.entries(_Session(editor_client))[0].state == "done"
     assert 'hx-trigger="every 1s"' not in editor_client.get(back["Location"]).content.decode()
+
+
+def _watch_url(body: str) -> str:
+    import re
+
+    match = re.search(r'class="watch" hidden hx-get="([^"]+)" hx-trigger="every (\d+)s"', body)
+    assert match, "the page does not poll"
+    return match.group(1).replace("&amp;", "&")
+
+
+def test_every_viewer_of_an_image_in_transition_gets_one_backing_off_poll(
+    editor_client, viewer_client, dashboard, stalled_import
+):
+    editor_client.post(
+        f"/f/{FOLDER}/images/new",
+        {"source_kind": "uri", "uri": stalled_import, "name": "slow", "min_disk_size_1": "GiB"},
+    )
+    operation = tray.entries(_Session(editor_client))[0]
+    page = viewer_client.get(f"/f/{FOLDER}/images/").content.decode()
+    assert page.count('class="watch"') == 1
+    url = _watch_url(page)
+    assert f"image={operation.image_id}%3ACREATING" in url
+    waits = []
+    for _ in range(7):
+        polled = viewer_client.get(url, **HTMX)
+        assert polled.status_code == 200 and "HX-Trigger" not in polled
+        url = _watch_url(polled.content.decode())
+        waits.append(int(url.rpartition("wait=")[2]))
+    assert waits == [2, 4, 8, 16, 30, 30, 30]
+    detail = viewer_client.get(f"/images/{operation.image_id}/").content.decode()
+    assert "running for" in detail and _watch_url(detail)
+    editor_client.post(f"/operations/{operation.id}/cancel", **HTMX)
+    dashboard.wait_operation(operation.id)
+    gone = viewer_client.get(url, **HTMX)
+    assert gone.status_code == 286
+    assert json.loads(gone["HX-Trigger"]) == {"images-changed": {}}
+
+
+def test_pages_with_nothing_in_transition_do_not_poll_and_a_stale_poll_stops(viewer_client, seed):
+    image_id = seed.image("web-1")
+    assert 'class="watch"' not in viewer_client.get(f"/f/{FOLDER}/images/").content.decode()
+    assert 'class="watch"' not in viewer_client.get(f"/images/{image_id}/").content.decode()
+    stale = viewer_client.get(
+        "/images/watch", {"folder": FOLDER, "image": f"{image_id}:CREATING", "wait": "4"}, **HTMX
+    )
+    assert stale.status_code == 286 and "images-changed" in stale["HX-Trigger"]
+    assert viewer_client.get("/images/watch", {"folder": FOLDER}, **HTMX).status_code == 286
