@@ -108,6 +108,10 @@ class SizeWidget(forms.MultiWidget):
     def decompress(self, value):
         return list(split_size(int(value))) if value else ["", "GiB"]
 
+    def id_for_label(self, id_):
+        # The field's <label> names the number; the unit select has its own aria-label.
+        return f"{id_}_0" if id_ else id_
+
 
 class SizeField(forms.MultiValueField):
     """A byte count entered as a number and a unit (MiB, GiB, TiB); empty means 0 (not given)."""
