@@ -1,11 +1,12 @@
-"""The image list's URL state (filters, sort, page size, visited page tokens) and the API filter it compiles to."""
+"""The image list's URL state (filters, sort, page size, page token) and the API filter it compiles to."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from urllib.parse import urlencode
 
+from dashboard.pager import clean_token
 from images.errors import FieldViolation
 from images.rules import RULES, check_family, check_labels, check_name, check_page_token
 
@@ -20,8 +21,6 @@ SORTS = {
 }
 PAGE_SIZES = (10, 25, 50, 100, 200)
 DEFAULT_PAGE_SIZE = 50
-# Tokens of the pages before the current one ride in the URL; a cap keeps the URL bounded.
-MAX_VISITED_PAGES = 40
 
 _SEPARATORS = re.compile(r"[\s,]+")
 
@@ -56,7 +55,7 @@ class ListState:
     sort: str = ""
     size: int = DEFAULT_PAGE_SIZE
     page: str = ""  # the current page's token; "" is the first page
-    prev: tuple[str, ...] = field(default=())  # tokens of the pages visited before, oldest first
+    after: str | None = None  # on a Next link: the token of the page it was followed from
 
     # --- the API request -------------------------------------------------------------------
     def names(self) -> list[str]:
@@ -92,10 +91,6 @@ class ListState:
     def is_filtered(self) -> bool:
         return bool(self.names() or self.family or self.statuses or self.labels.strip())
 
-    @property
-    def page_number(self) -> int:
-        return len(self.prev) + 1
-
     # --- URLs ------------------------------------------------------------------------------
     def params(self) -> list[tuple[str, str]]:
         """Only what differs from the defaults, in a stable order, so equal views share one URL."""
@@ -113,9 +108,10 @@ class ListState:
             pairs.append(("sort", self.sort))
         if self.size != DEFAULT_PAGE_SIZE:
             pairs.append(("size", str(self.size)))
-        pairs += [("prev", token) for token in self.prev]
         if self.page:
             pairs.append(("page", self.page))
+            if self.after is not None:
+                pairs.append(("after", self.after))
         return pairs
 
     def query(self) -> str:
@@ -123,15 +119,15 @@ class ListState:
         return "?" + urlencode(pairs) if pairs else ""
 
     def first_page(self) -> ListState:
-        return replace(self, page="", prev=())
+        return self.at_page("")
 
-    def next_page(self, token: str) -> ListState:
-        return replace(self, page=token, prev=(*self.prev, self.page)[-MAX_VISITED_PAGES:])
+    def at_page(self, token: str, after: str | None = None) -> ListState:
+        return replace(self, page=token, after=after if token else None)
 
-    def previous_page(self) -> ListState | None:
-        if not self.prev:
-            return None
-        return replace(self, page=self.prev[-1], prev=self.prev[:-1])
+    @property
+    def pager_scope(self) -> str:
+        """Tokens already differ per folder, filter and order; the same token at another size does not."""
+        return f"images/{self.size}"
 
     def sorted_by(self, column: str) -> ListState:
         """Clicking a column: ascending first, then descending, then back to the API default."""
@@ -174,7 +170,7 @@ def parse_state(query) -> tuple[ListState, dict[str, str]]:
         sort=sort if sort in SORTS else "",
         size=size,
         page=query.get("page", ""),
-        prev=tuple(query.getlist("prev"))[-MAX_VISITED_PAGES:],
+        after=clean_token(query.get("after")),
     )
     for name in state.names():
         for violation in check_name(name):
@@ -186,9 +182,8 @@ def parse_state(query) -> tuple[ListState, dict[str, str]]:
         errors["labels"] = _capitalized(violation.description)
     if len(pairs) != len(dict(pairs)):
         errors["labels"] = "Each label key may appear once."
-    for token in (state.page, *state.prev):
-        if check_page_token(token):
-            return replace(state, page="", prev=()), errors
+    if check_page_token(state.page):
+        return state.first_page(), errors
     if len(state.api_filter()) > RULES["filter"].max_length:
         errors["name"] = f"The filter is longer than {RULES['filter'].max_length} characters."
     return state, errors

@@ -36,11 +36,12 @@ def _raise_violations(violations: list[FieldViolation]) -> None:
 
 
 def rule_attrs(key: str) -> dict[str, str]:
-    """HTML validation attributes of one rule: what the browser checks before the backend does."""
+    """HTML validation attributes of one rule: what the browser checks before the backend does.
+
+    No `maxlength`: it silently cuts a longer paste and the cut value would be sent; too long a value
+    is refused instead, by the pattern (which bounds the length) or by the server, with the rule's text."""
     rule = RULES[key]
     attrs: dict[str, str] = {}
-    if rule.max_length is not None:
-        attrs["maxlength"] = str(rule.max_length)
     if rule.min_length:
         attrs["minlength"] = str(rule.min_length)
     if rule.html_pattern:
@@ -107,6 +108,10 @@ class SizeWidget(forms.MultiWidget):
 
     def decompress(self, value):
         return list(split_size(int(value))) if value else ["", "GiB"]
+
+    def id_for_label(self, id_):
+        # The field's <label> names the number; the unit select has its own aria-label.
+        return f"{id_}_0" if id_ else id_
 
 
 class SizeField(forms.MultiValueField):

@@ -13,7 +13,7 @@ from django.shortcuts import resolve_url
 from django.template.response import TemplateResponse
 from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
-from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.http import HttpResponseClientRedirect, push_url, reswap, retarget
 
 from dashboard.backend import BackendError, Unauthenticated
 
@@ -76,9 +76,8 @@ def error_response(request, error: BackendError, *, status: int | None = None) -
     context = {"error": error, "title": error.title, "message": message, "status": status}
     if getattr(request, "htmx", False) and not request.htmx.history_restore_request:
         response = TemplateResponse(request, "error.html#alert", context, status=status)
-        response["HX-Retarget"] = "#alerts"
-        response["HX-Reswap"] = "innerHTML"
-        return response
+        # The page did not change, so neither may the address bar (a sort link pushes by default).
+        return push_url(reswap(retarget(response, "#alerts"), "innerHTML"), False)
     return TemplateResponse(request, "error.html", context, status=status)
 
 

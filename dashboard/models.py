@@ -29,3 +29,16 @@ class LoginThrottle(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}: {self.failures} failures"
+
+
+class PageLink(models.Model):
+    """One step of token paging, as a Next link recorded it: the page a token opens, the token of the
+    page before it, and its number. Page tokens only lead forward; these rows lead back, however deep,
+    while the URL carries one token (a list's scope and size are part of the key)."""
+
+    key = models.CharField(max_length=120, primary_key=True)
+    previous = models.CharField(max_length=100, blank=True)
+    number = models.PositiveIntegerField(null=True)
+
+    def __str__(self) -> str:
+        return f"page {self.number or '?'}"

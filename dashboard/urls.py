@@ -26,6 +26,7 @@ urlpatterns = [
     path("f/<id:folder_id>/images/bulk-delete", changes.bulk_delete, name="image-bulk-delete"),
     path("f/<id:folder_id>/families/", families.family_list, name="family-list"),
     path("f/<id:folder_id>/families/<str:family>/", families.family_detail, name="family-detail"),
+    path("images/watch", images.image_watch, name="image-watch"),
     path("images/<id:image_id>/", images.image_detail, name="image-detail"),
     path("images/<id:image_id>/edit", changes.image_edit, name="image-edit"),
     path("images/<id:image_id>/edit/preview", changes.image_edit_preview, name="image-edit-preview"),

@@ -89,7 +89,57 @@
     if (label && checked) label.textContent = checked.parentElement.textContent.trim() + " ID";
   }
 
+  // A backend error shown for an earlier request is stale once a later one succeeds (the tray's own
+  // poll does not count: it answers 200 through an outage and says so in the tray).
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var source = event.detail.elt;
+    if (!event.detail.successful || (source && source.closest && source.closest("#ops-tray"))) return;
+    document.querySelectorAll("[data-backend-alert]").forEach(function (alert) {
+      alert.remove();
+    });
+  });
+
+  // The tray: keep the person's open/closed choice across its polls, and keep room for it under the
+  // page (--tray-space) where it floats, so it never hides a control for good.
+  var trayChoice = null;
+  document.addEventListener("toggle", function (event) {
+    if (event.target.matches && event.target.matches("[data-tray]") && event.isTrusted !== false) {
+      if (event.target.dataset.restoring) delete event.target.dataset.restoring;
+      else trayChoice = event.target.open;
+      keepTrayRoom();
+    }
+  }, true);
+
+  function keepTrayRoom() {
+    var tray = document.getElementById("ops-tray");
+    var floating = tray && !tray.hidden && getComputedStyle(tray).position === "fixed";
+    var space = floating ? tray.getBoundingClientRect().height + 16 : 0;
+    document.documentElement.style.setProperty("--tray-space", space + "px");
+  }
+
+  function initTray() {
+    var box = document.querySelector("[data-tray]");
+    if (box && trayChoice !== null && box.open !== trayChoice) {
+      box.dataset.restoring = "1";
+      box.open = trayChoice;
+    }
+    keepTrayRoom();
+  }
+  window.addEventListener("resize", keepTrayRoom);
+
+  // Filter errors arrive out of band; the inputs they describe follow them.
+  function markInvalidFilters() {
+    document.querySelectorAll("#filters [aria-describedby]").forEach(function (input) {
+      var error = document.getElementById(input.getAttribute("aria-describedby"));
+      if (!error) return;
+      if (error.textContent.trim()) input.setAttribute("aria-invalid", "true");
+      else input.removeAttribute("aria-invalid");
+    });
+  }
+
   function init(root) {
+    initTray();
+    markInvalidFilters();
     revealRemoveButtons(root);
     updateBulk(document.getElementById("bulk"));
     var kinds = document.querySelector("[data-source-kinds]");

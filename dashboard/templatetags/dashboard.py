@@ -51,6 +51,15 @@ def elapsed(operation) -> str:
 
 
 @register.filter
+def tray_summary(operations) -> str:
+    """The tray's one line when collapsed: "2 running", or what the finished ones came to."""
+    counts: dict[str, int] = {}
+    for operation in operations:
+        counts[operation.state] = counts.get(operation.state, 0) + 1
+    return ", ".join(f"{n} {state}" for state, n in counts.items()) or "none"
+
+
+@register.filter
 def status_class(status: str) -> str:
     return {
         "READY": "ok",

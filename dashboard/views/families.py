@@ -12,9 +12,11 @@ from dashboard import folders
 from dashboard.backend import InvalidArgument, Unimplemented
 from dashboard.diffs import diff
 from dashboard.filters import quote
+from dashboard.pager import clean_token, paginate
 from dashboard.presenters import ImageView, timestamp
 from dashboard.views.common import backend_for, render_view
-from images.rules import check_family, check_page_token
+from dashboard.watch import Watch
+from images.rules import check_family
 
 FAMILIES_PAGE_SIZE = 100
 VERSIONS_PAGE_SIZE = 20
@@ -23,21 +25,17 @@ FALLBACK_SCAN_PAGES = 10
 FALLBACK_PAGE_SIZE = 1000
 
 
-def _pager(request, base: str, next_token: str) -> dict:
-    token = request.GET.get("page", "")
-    prev = [t for t in request.GET.getlist("prev") if not check_page_token(t)]
-    if check_page_token(token):
-        token, prev = "", []
-
-    def link(page: str, visited: list[str]) -> str:
-        pairs = [*(("prev", t) for t in visited), *([("page", page)] if page else [])]
+def _pager(request, base: str, scope: str, token: str, next_token: str) -> dict:
+    def link(page: str, after: str | None) -> str:
+        pairs = [
+            *([("page", page)] if page else []),
+            *([("after", after)] if page and after is not None else []),
+        ]
         return base + ("?" + urlencode(pairs) if pairs else "")
 
+    came_from = clean_token(request.GET.get("after"))
     return {
-        "token": token,
-        "page_number": len(prev) + 1,
-        "next_url": link(next_token, [*prev, token]) if next_token else "",
-        "prev_url": link(prev[-1], prev[:-1]) if token and prev else (base if token else ""),
+        "pager": paginate(scope=scope, token=token, came_from=came_from, next_token=next_token, link=link)
     }
 
 
@@ -89,12 +87,17 @@ def family_list(request, folder_id: str):
     folders.use(request, folder_id)
     backend = backend_for(request)
     base = reverse("family-list", args=[folder_id])
-    token = request.GET.get("page", "")
+    token = clean_token(request.GET.get("page")) or ""
     try:
         response = backend.list_families(folder_id, page_size=FAMILIES_PAGE_SIZE, page_token=token)
     except Unimplemented:
         rows, partial = _scan_families(backend, folder_id)
-        context = {"families": rows, "partial": partial, "fallback": True, **_pager(request, base, "")}
+        context = {
+            "families": rows,
+            "partial": partial,
+            "fallback": True,
+            **_pager(request, base, "families", "", ""),
+        }
     else:
         rows = [
             {
@@ -108,7 +111,7 @@ def family_list(request, folder_id: str):
             for family in response.families
         ]
         context = {"families": rows, "partial": False, "fallback": False}
-        context.update(_pager(request, base, response.next_page_token))
+        context.update(_pager(request, base, "families", token, response.next_page_token))
     return render_view(request, "families/list.html", context, fragment="families")
 
 
@@ -119,17 +122,18 @@ def family_detail(request, folder_id: str, family: str):
     folders.use(request, folder_id)
     backend = backend_for(request)
     base = reverse("family-detail", args=[folder_id, family])
-    token = request.GET.get("page", "")
+    token = clean_token(request.GET.get("page")) or ""
     try:
         response = backend.list_images(
             folder_id,
             page_size=VERSIONS_PAGE_SIZE,
-            page_token="" if check_page_token(token) else token,
+            page_token=token,
             filter=f"family = {quote(family)}",
             order_by="createdAt desc",
         )
     except InvalidArgument:
         # An expired or foreign page token: start again from the newest version.
+        token = ""
         response = backend.list_images(
             folder_id,
             page_size=VERSIONS_PAGE_SIZE,
@@ -153,6 +157,7 @@ def family_detail(request, folder_id: str, family: str):
         "family": family,
         "timeline": timeline,
         "latest": ImageView.from_proto(latest) if latest else None,
-        **_pager(request, base, response.next_page_token),
+        "watch": Watch.of(folder_id, versions),
+        **_pager(request, base, "versions", token, response.next_page_token),
     }
     return render_view(request, "families/detail.html", context, fragment="timeline")

@@ -8,16 +8,20 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET
+from django_htmx.http import HttpResponseStopPolling, push_url, trigger_client_event
 
 from dashboard import folders, tray
 from dashboard.access import is_editor
 from dashboard.backend import BackendError, InvalidArgument, NotFound
 from dashboard.filters import NAME_OPS, PAGE_SIZES, STATUSES, parse_state, violations_to_errors
-from dashboard.presenters import ImageView, OperationView
+from dashboard.pager import clean_token, paginate
+from dashboard.presenters import STATUS_NAMES, ImageView, OperationView
 from dashboard.rows import image_rows
 from dashboard.views.common import backend_for, render_view, wants_fragment
+from dashboard.watch import Watch
 
 OPERATIONS_PAGE_SIZE = 10
 
@@ -65,19 +69,25 @@ def image_list(request, folder_id: str):
             images = [ImageView.from_proto(image) for image in response.images]
             next_token = response.next_page_token
     base = reverse("image-list", args=[folder_id])
-    previous = state.previous_page()
+    pager = paginate(
+        scope=state.pager_scope,
+        token=state.page,
+        came_from=state.after,
+        next_token=next_token,
+        link=lambda token, after: base + state.at_page(token, after).query(),
+    )
     context = {
         "state": state,
         "errors": errors,
         "list_error": list_error,
         "images": images,
         "rows": image_rows(images, selectable=is_editor(request.user)),
+        "watch": Watch.of(folder_id, images),
         "url": base + state.query(),
         "first_url": base + state.first_page().query() if state.page else "",
-        "next_url": base + state.next_page(next_token).query() if next_token else "",
-        "prev_url": base + previous.query() if previous else "",
+        "pager": pager,
         "sort_columns": _columns(state, base),
-        "count": _count(state, images, errors or list_error, bool(next_token)),
+        "count": _count(pager, state, images, errors or list_error, bool(next_token)),
         "clear_url": base
         + replace(state.first_page(), name="", name_op="eq", family="", statuses=(), labels="").query(),
         "name_ops": NAME_OPS,
@@ -89,7 +99,7 @@ def image_list(request, folder_id: str):
     )
     if wants_fragment(request) and request.htmx.trigger == "filters":
         # The filter form submits every field, empty ones too; the address bar gets the short form.
-        response["HX-Push-Url"] = context["url"]
+        push_url(response, context["url"])
     return response
 
 
@@ -122,30 +132,36 @@ def _columns(state, base: str) -> list[dict]:
     return columns
 
 
-def _count(state, images: list, failed: bool, more: bool) -> str:
+def _count(pager, state, images: list, failed: bool, more: bool) -> str:
     """The result count, shown above the table and announced to screen readers."""
     if failed:
         return "No results"
-    count = f"{len(images)} image{'' if len(images) == 1 else 's'} on page {state.page_number}"
+    count = f"{len(images)} image{'' if len(images) == 1 else 's'}"
+    if pager.number:
+        count += f" on page {pager.number}"
     if more:
         count += ", more on the next page"
     return count + (" (filtered)" if state.is_filtered else "")
 
 
 def _operations_page(request, backend, image_id: str) -> dict:
-    token = request.GET.get("ops", "")
-    prev = request.GET.getlist("ops_prev")
+    token = clean_token(request.GET.get("ops")) or ""
     response = backend.list_image_operations(image_id, page_size=OPERATIONS_PAGE_SIZE, page_token=token)
     base = reverse("image-detail", args=[image_id])
 
-    def link(page_token: str, visited: list[str]) -> str:
-        return f"{base}?{urlencode([*(('ops_prev', t) for t in visited), ('ops', page_token)])}#operations"
+    def link(page_token: str, after: str | None) -> str:
+        pairs = [("ops", page_token), *([("ops_after", after)] if after is not None else [])]
+        return f"{base}?{urlencode(pairs)}#operations"
 
     return {
         "operations": [OperationView.from_proto(op) for op in response.operations],
-        "ops_next_url": link(response.next_page_token, [*prev, token]) if response.next_page_token else "",
-        "ops_prev_url": (link(prev[-1], prev[:-1]) if prev else "") if token else "",
-        "ops_page": len(prev) + 1 if token else 1,
+        "ops_pager": paginate(
+            scope="operations",
+            token=token,
+            came_from=clean_token(request.GET.get("ops_after")),
+            next_token=response.next_page_token,
+            link=link,
+        ),
     }
 
 
@@ -159,6 +175,26 @@ def _last_operation(request, backend, image_id: str) -> OperationView | None:
         return OperationView.from_proto(backend.get_operation(known.id), image_name=known.image_name)
     except BackendError:
         return known
+
+
+@require_GET
+def image_watch(request):
+    """The page's one status poll (see dashboard/watch.py); viewers may use it too."""
+    watch = Watch.from_query(request.GET)
+    if not watch.shown or not folders.is_valid(watch.folder_id):
+        return HttpResponseStopPolling()
+    try:
+        response = backend_for(request).list_images(
+            watch.folder_id, page_size=len(watch.shown), filter=watch.api_filter()
+        )
+    except BackendError:
+        # An outage is the page's business when the person acts; the poll only waits longer.
+        return TemplateResponse(request, "partials/watch.html", {"watch": watch.later()})
+    statuses = {image.id: STATUS_NAMES.get(image.status, "") for image in response.images}
+    if watch.changed(statuses):
+        # The page's sections listen for this, refresh, and bring a new watcher if still needed.
+        return trigger_client_event(HttpResponseStopPolling(), "images-changed")
+    return TemplateResponse(request, "partials/watch.html", {"watch": watch.later()})
 
 
 @require_GET
@@ -191,6 +227,7 @@ def image_detail(request, image_id: str):
         "image": image,
         "latest": ImageView.from_proto(latest) if latest else None,
         "is_latest": latest is not None and latest.id == image.id,
+        "watch": Watch.of(image.folder_id, [image]),
         **_operations_page(request, backend, image_id),
     }
     fragment = "operations" if request.GET.get("ops") is not None and wants_fragment(request) else "detail"

@@ -7,14 +7,12 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HTMX_STOP_POLLING, trigger_client_event
 
 from dashboard import tray
 from dashboard.access import editor_required
 from dashboard.backend import BackendError, Unavailable
 from dashboard.views.common import backend_for, wants_fragment
-
-# htmx stops an `every` trigger when the answer has this status.
-STOP_POLLING = 286
 
 
 def _tray_response(request, *, finished=(), problem: str = "") -> TemplateResponse:
@@ -22,16 +20,16 @@ def _tray_response(request, *, finished=(), problem: str = "") -> TemplateRespon
     running = any(op.running for op in operations)
     context = {"tray_operations": operations, "tray_running": running, "tray_problem": problem}
     response = TemplateResponse(
-        request, "partials/tray.html", context, status=200 if running else STOP_POLLING
+        request, "partials/tray.html", context, status=200 if running else HTMX_STOP_POLLING
     )
     if finished:
         # Pages showing these images listen for this event and refresh their own fragment.
-        response["HX-Trigger"] = "images-changed"
+        trigger_client_event(response, "images-changed")
     return response
 
 
 def _back(request):
-    target = request.POST.get("next", "") or "/"
+    target = request.POST.get("next", "") or request.GET.get("next", "") or "/"
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         target = "/"
     return redirect(target)
@@ -39,6 +37,15 @@ def _back(request):
 
 @require_GET
 def operations_tray(request):
+    """The only place the tray asks the backend: HTMX polls it, and without JavaScript the tray's
+    Refresh link comes here and goes back to the page (pages themselves never refresh it)."""
+    if not wants_fragment(request):
+        if any(op.running for op in tray.entries(request)):
+            try:
+                tray.refresh(request, backend_for(request))
+            except BackendError as error:
+                messages.warning(request, f"Operations could not be refreshed: {error.message}")
+        return _back(request)
     if not any(op.running for op in tray.entries(request)):
         return _tray_response(request)
     try:
@@ -48,7 +55,7 @@ def operations_tray(request):
         return _tray_response(request, problem=error.message)
     except BackendError as error:
         response = _tray_response(request, problem=error.message)
-        response.status_code = STOP_POLLING
+        response.status_code = HTMX_STOP_POLLING
         return response
     return _tray_response(request, finished=finished)
 

@@ -55,7 +55,7 @@ def test_pages_go_forward_and_back_with_tokens_in_the_url(editor_client, seed, s
     assert "Page 1" in body and 'rel="prev"' not in body
     next_href = _href(body, "next")
     query = parse_qs(urlparse(next_href).query, keep_blank_values=True)
-    assert query["prev"] == [""] and query["page"][0] and query["size"] == ["10"]
+    assert query["after"] == [""] and query["page"][0] and query["size"] == ["10"]
     second = editor_client.get(next_href, **HTMX).content.decode()
     assert "Page 2" in second and second.count('name="ids"') == 2
     assert 'hx-push-url="true"' in second
@@ -143,3 +143,36 @@ def test_filter_form_requests_push_the_short_canonical_url(editor_client, dashbo
         LIST, {"family": "web-app"}, HTTP_HX_REQUEST="true", HTTP_HX_TRIGGER="results"
     )
     assert "HX-Push-Url" not in refresh
+
+
+def _names(body: str) -> list[str]:
+    import re
+
+    return re.findall(r'<th scope="row"><a href="[^"]*">([^<]+)</a>', body)
+
+
+def test_previous_leads_back_to_the_real_first_page_however_deep(editor_client, dashboard):
+    from benchmarks.seed import seed_images
+
+    seed_images(FOLDER, count=480, families=4)
+    pages = [editor_client.get(LIST, {"size": "10", "sort": "name"}, **HTMX).content.decode()]
+    for _ in range(45):
+        pages.append(editor_client.get(_href(pages[-1], "next"), **HTMX).content.decode())
+    assert "Page 46" in pages[-1]
+    body = pages[-1]
+    for number in range(45, 0, -1):
+        assert 'rel="prev"' in body, f"no Previous on page {number + 1}"
+        body = editor_client.get(_href(body, "prev"), **HTMX).content.decode()
+        assert f"Page {number}<" in body
+        assert _names(body) == _names(pages[number - 1]) and _names(body)
+    assert 'rel="prev"' not in body
+
+
+def test_a_page_link_from_elsewhere_offers_the_first_page_not_a_guessed_number(editor_client, seed):
+    for i in range(12):
+        seed.image(f"img-{i:02d}")
+    first = editor_client.get(LIST, {"size": "10"}).content.decode()
+    token = parse_qs(urlparse(_href(first, "next")).query)["page"][0]
+    body = editor_client.get(LIST, {"size": "10", "page": token}).content.decode()  # no "after"
+    assert 'rel="prev"' not in body and "Page 1" not in body
+    assert "First page" in body and body.count('name="ids"') == 2

@@ -48,24 +48,22 @@ def test_bad_filter_values_get_early_messages_from_the_rules():
 
 
 def test_state_round_trips_through_the_query_string():
-    state, _ = state_of("name=web&status=READY&sort=-created&size=10&prev=&prev=t1&page=t2")
+    state, _ = state_of("name=web&status=READY&sort=-created&size=10&page=t2&after=t1")
     again, _ = parse_state(QueryDict(state.query()[1:]))
     assert again == state
-    assert state.page_number == 3
+    assert state.page == "t2" and state.after == "t1"
 
 
-def test_next_and_previous_pages_keep_the_visited_tokens():
+def test_a_page_link_carries_one_token_and_the_page_it_came_from():
     state = ListState(size=10)
-    second = state.next_page("t1")
-    third = second.next_page("t2")
-    assert third.prev == ("", "t1") and third.page == "t2"
-    assert third.previous_page() == second
-    assert second.previous_page() == state
-    assert state.previous_page() is None
+    third = state.at_page("t2", "t1")
+    assert third.query() == "?size=10&page=t2&after=t1"
+    assert third.at_page("t1").query() == "?size=10&page=t1"
+    assert third.first_page() == state
 
 
 def test_sorting_cycles_ascending_descending_default_and_resets_pages():
-    state = ListState(page="t", prev=("",))
+    state = ListState(page="t", after="")
     assert state.sorted_by("name").sort == "name"
     assert state.sorted_by("name").page == ""
     assert state.sorted_by("name").sorted_by("name").sort == "-name"
@@ -153,11 +151,12 @@ def test_python_rendered_rows_escape_every_value(db):
 def test_pager_partial_links_both_ways_with_escaped_urls_and_no_nav_on_a_single_page():
     from django.template.loader import render_to_string
 
-    context = {"target": "#families", "prev_label": "← Previous", "next_label": "Next →", "page_number": 2}
-    html = render_to_string(
-        "partials/pager.html", {**context, "prev_url": "/f?a=1&b=<x>", "next_url": "/f?n=2"}
-    )
+    from dashboard.pager import Pager
+
+    pager = Pager(number=2, prev_url="/f?a=1&b=<x>", next_url="/f?n=2", first_url="")
+    html = render_to_string("partials/pager.html", {"target": "#families", "pager": pager})
     assert 'href="/f?a=1&amp;b=&lt;x&gt;"' in html
     assert 'hx-get="/f?n=2" hx-target="#families"' in html
     assert "Page 2" in html
-    assert "<nav" not in render_to_string("partials/pager.html", {**context, "prev_url": "", "next_url": ""})
+    single = Pager(number=1, prev_url="", next_url="", first_url="")
+    assert "<nav" not in render_to_string("partials/pager.html", {"target": "#families", "pager": single})

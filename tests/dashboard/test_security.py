@@ -130,3 +130,11 @@ def test_user_without_a_backend_token_gets_a_clear_403(editor, editor_client):
     BackendAccount.objects.filter(user=editor).delete()
     response = editor_client.get(f"/f/{FOLDER}/images/")
     assert response.status_code == 403 and b"no API token" in response.content
+
+
+def test_a_failed_htmx_request_leaves_the_address_bar_alone(editor_client, settings):
+    settings.IMAGESERVICE_BACKEND_ADDRESS = "127.0.0.1:9"
+    settings.IMAGESERVICE_BACKEND_TIMEOUT = 1
+    sort = editor_client.get(f"/f/{FOLDER}/images/?sort=name", HTTP_HX_REQUEST="true")
+    assert sort.status_code == 503 and sort["HX-Push-Url"] == "false"
+    assert "data-backend-alert" in sort.content.decode()

@@ -1,0 +1,51 @@
+"""Every page, in light and dark mode, has no serious or critical axe-core finding; flows work by keyboard."""
+
+import pytest
+
+from tests.browser.axe import serious_findings
+from tests.dashboard.fixtures import FOLDER
+
+pytestmark = pytest.mark.browser
+
+
+def _pages(seed) -> list[str]:
+    older = seed.image("web-1", family="web-app", labels={"env": "prod"}, description="first")
+    newest = seed.image("web-2", family="web-app", labels={"env": "prod", "team": "web"})
+    seed.image("solo")
+    return [
+        f"/f/{FOLDER}/images/",
+        f"/f/{FOLDER}/images/?family=Bad_Family",
+        f"/f/{FOLDER}/images/?family=nothing-here",
+        f"/f/{FOLDER}/images/new",
+        f"/f/{FOLDER}/images/new?from={older}",
+        f"/images/{newest}/",
+        f"/images/{older}/",
+        f"/images/{newest}/edit",
+        f"/images/{newest}/delete",
+        f"/f/{FOLDER}/families/",
+        f"/f/{FOLDER}/families/web-app/",
+        "/images/imgdoesnotexist0000/",
+    ]
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_no_serious_axe_finding_on_any_page(sign_in, site, browser_seed, scheme):
+    paths = _pages(browser_seed)
+    page = sign_in("editor", color_scheme=scheme)
+    page.emulate_media(color_scheme=scheme)
+    findings = []
+    for path in paths:
+        page.goto(site + path)
+        findings += serious_findings(page)
+    assert findings == [], "\n".join(findings)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_no_serious_axe_finding_on_the_sign_in_page(chromium, site, dashboard, scheme):
+    context = chromium.new_context(color_scheme=scheme)
+    page = context.new_page()
+    page.emulate_media(color_scheme=scheme)
+    page.goto(site + "/login/")
+    findings = serious_findings(page)
+    context.close()
+    assert findings == [], "\n".join(findings)
