@@ -189,7 +189,7 @@ def parse_state(query) -> tuple[ListState, dict[str, str]]:
     for token in (state.page, *state.prev):
         if check_page_token(token):
             return replace(state, page="", prev=()), errors
-    if len(state.api_filter()) > RULES["filter"].max_length:
+    if len(state.api_filter()) > RULES["filter"].length_limit:
         errors["name"] = f"The filter is longer than {RULES['filter'].max_length} characters."
     return state, errors
 

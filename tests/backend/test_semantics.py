@@ -57,7 +57,7 @@ def delete(client, image_id: str, key=None):
 
 def set_created_at(image_ids, when: dt.datetime) -> None:
     """Gives images one created_at: ties cannot be made through the API, and ordering must break them."""
-    from images.models import Image
+    from images.store.models import Image
 
     assert Image.objects.filter(id__in=list(image_ids)).update(created_at=when) == len(set(image_ids))
 
@@ -136,7 +136,7 @@ def test_get_latest_by_family_takes_newest_then_greatest_id(backend):
 
 
 def test_get_latest_by_family_ignores_images_that_are_not_ready(paused_backend):
-    from images.models import Image, ImageStatus
+    from images.store.models import Image, ImageStatus
 
     backend = paused_backend
     client = backend.editor
@@ -524,7 +524,7 @@ def test_delete_shows_deleting_then_not_found_and_every_operation_stays_readable
 
 
 def test_list_operations_is_newest_first_and_paginated(backend):
-    from images.models import Operation
+    from images.store.models import Operation
 
     client = backend.editor
     image = create_ready(client, backend, FOLDER, name="ops")
@@ -724,8 +724,8 @@ def test_idempotent_update_and_delete(backend):
 def test_idempotency_keys_are_kept_at_least_24_hours(backend):
     from django.utils import timezone
 
-    from images import operations
-    from images.models import IdempotencyKey
+    from images.domain import operations
+    from images.store.models import IdempotencyKey
 
     client = backend.editor
     key = str(uuid.uuid4())

@@ -392,7 +392,7 @@ def test_list_rejects_page_size_out_of_range(backend, six_images, subtests):
 
 
 def test_list_page_size_zero_means_100_and_1000_is_allowed(backend, settings, disk):
-    from images.models import Image
+    from images.store.models import Image
 
     image = create_ready(backend.editor, backend, FOLDER, disk_id=disk)
     row = Image.objects.get(id=image.id)

@@ -13,8 +13,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from images.auth import create_token
-from images.demo import DEMO_FOLDER
+from images.domain.auth import create_token
+from images.domain.demo import DEMO_FOLDER
 
 DEMO_USERS = (("editor", "editor"), ("viewer", "viewer"))
 

@@ -1,11 +1,13 @@
 """The catalog of disks and snapshots images can be created from."""
 
-from images import ids
-from images.models import OsType, Source, SourceKind
+from collections.abc import Sequence
+
+from images.store import ids
+from images.store.models import OsType, Source, SourceKind
 
 
 def source_register(
-    *, kind: str, folder_id: str, size: int, product_ids: list[str] = (), os: str = ""
+    *, kind: str, folder_id: str, size: int, product_ids: Sequence[str] = (), os: str = ""
 ) -> Source:
     if kind not in SourceKind.values:
         raise ValueError(f"kind must be one of {', '.join(SourceKind.values)}")

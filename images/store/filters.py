@@ -10,14 +10,14 @@ from django.db.models.fields.json import KeyTextTransform
 from django.db.models.lookups import Exact, In, IsNull
 
 from images.errors import InvalidArgument
-from images.models import ImageStatus
 from images.rules import RULES, matches, quoted
+from images.store.models import ImageStatus
 
 # --- filter ------------------------------------------------------------------------------------
 
 PLAIN_FIELDS = ("name", "id", "family", "status")
 LABEL_PREFIX = "labels."
-STATUS_NAMES = ("CREATING", "READY", "ERROR", "DELETING")
+STATUS_NAMES = tuple(name for name in ImageStatus.names if name != "STATUS_UNSPECIFIED")
 OPERATORS = ("=", "!=", "IN", "NOT IN")
 
 _FIELDS_HINT = "fields are name, id, family, status and labels.<key>"
@@ -57,7 +57,7 @@ def _error(description: str) -> InvalidArgument:
 def _read_string(text: str, start: int) -> tuple[str, int]:
     """The value of the string literal whose opening quote is at text[start], and the index after it."""
     quote = text[start]
-    chars = []
+    chars: list[str] = []
     i = start + 1
     while i < len(text):
         char = text[i]
@@ -154,6 +154,7 @@ class _Parser:
             raise self.unexpected(token, "a field name")
         field = self.field(token)
         token = self.take()
+        values: tuple[str, ...]
         if token.kind in ("=", "!="):
             op, values = token.kind, (self.value(field),)
         elif self.is_keyword(token, "IN"):
@@ -172,7 +173,7 @@ class _Parser:
         if name.startswith(LABEL_PREFIX):
             key = name.removeprefix(LABEL_PREFIX)
             rule = RULES["label_key"]
-            if not key or len(key) > rule.max_length or not matches(rule, key):
+            if not key or len(key) > rule.length_limit or not matches(rule, key):
                 raise _error(
                     f"invalid label key {quoted(key)} at position {token.position + len(LABEL_PREFIX)}; "
                     "a key has 1 to 63 lowercase letters, digits and - _ . / @, starting with a letter"
@@ -212,7 +213,7 @@ class _Parser:
 
 def parse_filter(text: str) -> list[Condition]:
     """The conditions of a List filter (empty for an empty filter); InvalidArgument on field `filter`."""
-    limit = RULES["filter"].max_length
+    limit = RULES["filter"].length_limit
     if len(text) > limit:
         raise _error(f"must be at most {limit} characters")
     return _Parser(_tokenize(text)).parse()
@@ -235,7 +236,7 @@ def _condition_q(condition: Condition) -> Q:
         return _label_q(key, condition.values, negated=negated)
     values: list[str | int] = list(condition.values)
     if condition.field == "status":
-        values = [ImageStatus[name].value for name in condition.values]
+        values = [ImageStatus.__members__[name].value for name in condition.values]
     q = Q(**{condition.field: values[0]}) if len(values) == 1 else Q(**{f"{condition.field}__in": values})
     return ~q if negated else q
 
@@ -267,7 +268,7 @@ class Ordering:
 
 def parse_order_by(text: str) -> Ordering:
     """`<field> [asc|desc]` with fields id, name, createdAt; `id asc` when empty."""
-    limit = RULES["order_by"].max_length
+    limit = RULES["order_by"].length_limit
     if len(text) > limit:
         raise InvalidArgument.field("order_by", f"must be at most {limit} characters")
     words = text.split()

@@ -1,14 +1,19 @@
-"""Business rules of ImageService: queries and the synchronous half of every mutation."""
+"""Business rules of ImageService: queries and the synchronous half of every mutation.
+
+Reads return ImageRecord tuples, mutations the Operation they started; a worker finishes each
+operation (images.domain.lifecycle).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from images import convert, filters, ids, operations, pagination, reads, rules
-from images.api.gen.yandex.cloud.compute.v1 import image_pb2
+from images import rules
+from images.domain import operations
 from images.errors import (
     AlreadyExists,
     FailedPrecondition,
@@ -17,10 +22,34 @@ from images.errors import (
     NotFound,
     raise_if,
 )
-from images.models import Image, ImageStatus, Operation, OperationKind, OperationState, OsType, Source
+from images.importer import ImportPolicy, UrlRejected, check_url, redact_url
+from images.store import filters, ids, locks, pagination, queries
+from images.store.models import (
+    Image,
+    ImageStatus,
+    Operation,
+    OperationKind,
+    OperationState,
+    OsType,
+    Queue,
+    Source,
+    SourceKind,
+)
+from images.store.queries import ImageRecord
 
-UPDATABLE_PATHS = ("name", "description", "min_disk_size", "labels")
-MIN_DISK_FLOOR = 4 * 1024 * 1024
+UPDATABLE_PATHS = rules.UPDATABLE_FIELDS
+
+
+class ImportRunner(Protocol):
+    """Who downloads an accepted import: the URI lives only in that process's memory."""
+
+    @property
+    def owner(self) -> str: ...  # holds the import operation's lease
+
+    def submit_import(self, operation_id: str, uri: str) -> None: ...
+
+
+SOURCE_URI = "uri"
 
 
 @dataclass(frozen=True)
@@ -47,9 +76,9 @@ def _not_found(image_id: str) -> NotFound:
     return NotFound(f'Image "{image_id}" not found')
 
 
-def image_get(*, image_id: str) -> image_pb2.Image:
+def image_get(*, image_id: str) -> ImageRecord:
     raise_if(rules.check_id(image_id, "image_id"))
-    image = reads.get_image(image_id)
+    image = queries.image_by_id(image_id)
     if image is None:
         raise _not_found(image_id)
     return image
@@ -63,9 +92,9 @@ def _image_model(image_id: str) -> Image:
     return image
 
 
-def image_latest_by_family(*, folder_id: str, family: str) -> image_pb2.Image:
+def image_latest_by_family(*, folder_id: str, family: str) -> ImageRecord:
     raise_if(rules.check_id(folder_id, "folder_id") + rules.check_family(family, required=True))
-    image = reads.latest_image(folder_id, family)
+    image = queries.latest_in_family(folder_id, family)
     if image is None:
         raise NotFound(f'Image family "{family}" has no ready image in folder "{folder_id}"')
     return image
@@ -73,8 +102,8 @@ def image_latest_by_family(*, folder_id: str, family: str) -> image_pb2.Image:
 
 def image_list(
     *, folder_id: str, page_size: int = 0, page_token: str = "", filter: str = "", order_by: str = ""
-) -> tuple[list[image_pb2.Image], str]:
-    """One page of a folder's images, as protos, with the next page's token."""
+) -> tuple[list[ImageRecord], str]:
+    """One page of a folder's images with the next page's token."""
     raise_if(
         rules.check_id(folder_id, "folder_id")
         + rules.check_page_size(page_size)
@@ -83,18 +112,14 @@ def image_list(
         + rules.check_order_by_length(order_by)
     )
     conditions = filters.parse_filter(filter)
-    order_fields = filters.parse_order_by(order_by).order_fields()
-    size = rules.page_size_or_default(page_size)
-    scope = pagination.token_scope("images", folder_id, filter, order_by)
-    if reads.can_list_fast(order_fields, bool(conditions)):
-        return reads.list_page(folder_id, order_fields, page_size=size, page_token=page_token, scope=scope)
-    queryset = Image.objects.filter(folder_id=folder_id)
-    if conditions:
-        queryset = queryset.filter(filters.filter_q(conditions))
-    rows, next_token = pagination.keyset_page(
-        queryset, order_fields, page_size=size, page_token=page_token, scope=scope
+    return queries.image_page(
+        folder_id,
+        filters.filter_q(conditions),
+        filters.parse_order_by(order_by).order_fields(),
+        page_size=rules.page_size_or_default(page_size),
+        page_token=page_token,
+        scope=pagination.token_scope("images", folder_id, filter, order_by),
     )
-    return [convert.image_to_proto(row) for row in rows], next_token
 
 
 def _create_violations(request: CreateImage) -> list[FieldViolation]:
@@ -110,16 +135,14 @@ def _create_violations(request: CreateImage) -> list[FieldViolation]:
     if request.os_type not in OsType.values:
         violations.append(FieldViolation("os.type", "unknown OS type"))
     source = request.source
-    if source is None or (source.kind != "uri" and not source.value):
+    if source is None or (source.kind != SOURCE_URI and not source.value):
         violations.append(
             FieldViolation("source", "exactly one of image_id, disk_id, snapshot_id, uri is required")
         )
-    elif source.kind == "uri":
+    elif source.kind == SOURCE_URI:
         if not source.value:
             violations.append(FieldViolation("uri", "is required"))
         else:
-            from images.importer import ImportPolicy, UrlRejected, check_url
-
             try:
                 check_url(source.value, ImportPolicy.from_settings())
             except UrlRejected as rejected:
@@ -132,7 +155,7 @@ def _create_violations(request: CreateImage) -> list[FieldViolation]:
 def _resolve_source(source: ImageSource) -> dict:
     """What the new image inherits from its source; FAILED_PRECONDITION when it is missing."""
     if source.kind == "image":
-        image = reads.get_image(source.value)
+        image = queries.image_by_id(source.value)
         if image is None or image.status == ImageStatus.DELETING:
             raise FailedPrecondition(f'Source image "{source.value}" not found')
         if image.status != ImageStatus.READY:
@@ -141,9 +164,9 @@ def _resolve_source(source: ImageSource) -> dict:
             "size": image.size or image.min_disk_size,
             "min_disk_size": image.min_disk_size,
             "product_ids": list(image.product_ids),
-            "os_type": image.os.type,
+            "os_type": image.os_type,
         }
-    if source.kind in ("disk", "snapshot"):
+    if source.kind in SourceKind.values:
         row = Source.objects.filter(id=source.value, kind=source.kind).first()
         if row is None:
             raise FailedPrecondition(f'Source {source.kind} "{source.value}" not found')
@@ -157,14 +180,24 @@ def _resolve_source(source: ImageSource) -> dict:
 
 
 def image_create(
-    *, caller_id: str, request: CreateImage, idempotency_key: str | None = None, import_owner: str = ""
+    *,
+    caller_id: str,
+    request: CreateImage,
+    idempotency_key: str | None = None,
+    import_runner: ImportRunner | None = None,
 ) -> Operation:
-    """Validates, then writes the CREATING image, its operation and the key in one transaction."""
+    """Validates, then writes the CREATING image, its operation and the key in one transaction.
+
+    An import from a URI is handed to `import_runner` once that commits; other sources are
+    finished by any worker that claims the pending operation.
+    """
     existing = operations.find_idempotent(caller_id, idempotency_key)
     if existing is not None:
         return existing
     raise_if(_create_violations(request))
-    inherited = _resolve_source(request.source)
+    source = request.source
+    assert source is not None  # a violation otherwise
+    inherited = _resolve_source(source)
     min_disk_size = request.min_disk_size
     if inherited:
         if min_disk_size and min_disk_size < inherited["min_disk_size"]:
@@ -187,13 +220,13 @@ def image_create(
         pooled=request.pooled,
         status=ImageStatus.CREATING,
     )
-    is_import = request.source.kind == "uri"
-    payload = {"source": {"kind": request.source.kind, "id": "" if is_import else request.source.value}}
+    is_import = source.kind == SOURCE_URI
+    payload = {"source": {"kind": source.kind, "id": "" if is_import else source.value}}
     if is_import:
-        from images.importer import redact_url
-
+        if import_runner is None:
+            raise RuntimeError("an import needs a runner")
         # A pre-signed URL's query string is a secret: only the redacted form is stored.
-        payload["source"]["uri"] = redact_url(request.source.value)
+        payload["source"]["uri"] = redact_url(source.value)
     try:
         with transaction.atomic():
             operation = operations.start(
@@ -202,12 +235,15 @@ def image_create(
                 caller_id=caller_id,
                 payload=payload,
                 idempotency_key=idempotency_key,
-                queue="import" if is_import else "default",
+                queue=Queue.IMPORT if is_import else Queue.DEFAULT,
                 state=OperationState.RUNNING if is_import else OperationState.PENDING,
-                lease_owner=import_owner if is_import else "",
+                lease_owner=import_runner.owner if import_runner and is_import else "",
             )
             image.active_operation_id = operation.id
             image.save(force_insert=True)
+            if import_runner and is_import:
+                uri, operation_id = source.value, operation.id
+                transaction.on_commit(lambda: import_runner.submit_import(operation_id, uri))
     except IntegrityError as error:
         return _after_integrity_error(error, caller_id, idempotency_key, request.folder_id, request.name)
     return operation
@@ -294,7 +330,7 @@ def image_update(
 
 def _lock_idle_image(image_id: str) -> Image:
     """The image, row-locked, with no operation running on it; call inside a transaction."""
-    image = operations.for_update(Image.objects.filter(id=image_id)).first()
+    image = locks.for_update(Image.objects.filter(id=image_id)).first()
     if image is None:
         raise _not_found(image_id)
     if image.active_operation_id or image.status == ImageStatus.DELETING:

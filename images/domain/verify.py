@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 
 from images.importer.store import BlobStore
-from images.models import Image, ImageStatus
+from images.store.models import Image, ImageStatus
 
 log = logging.getLogger(__name__)
 

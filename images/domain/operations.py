@@ -1,4 +1,7 @@
-"""Operation records: starting one with its idempotency key, reading, cancelling, finishing."""
+"""Operation records: starting one with its idempotency key and lease, reading, finishing.
+
+How an operation runs to its end (completion, rollback, cancel) is images.domain.lifecycle.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +9,19 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from django.db import connection, transaction
-from django.db.models import QuerySet
 from django.utils import timezone
 
-from images import ids, reads, rules
+from images import rules
 from images.errors import FailedPrecondition, InvalidArgument, NotFound, raise_if
-from images.models import IdempotencyKey, Operation, OperationKind, OperationState
+from images.store import ids, queries
+from images.store.models import IdempotencyKey, Operation, OperationKind, OperationState, Queue
 
-CANCELLED = 1  # google.rpc.Code.CANCELLED
 NOTIFY_CHANNEL = "imageservice_operations"
 IDEMPOTENCY_TTL = timedelta(hours=48)  # the contract promises at least 24 hours
 MAX_IDEMPOTENCY_KEY = 128
+# A running operation's worker renews its lease; one that expired marks a worker that died.
+LEASE = timedelta(seconds=30)
+MAX_BATCH_GET = 100
 
 DESCRIPTIONS = {
     OperationKind.CREATE: "Create image",
@@ -38,19 +43,12 @@ def remove_listener(listener: Callable[[str, str], None]) -> None:
         _listeners.remove(listener)
 
 
-def _emit_on_commit(event: str, operation_id: str) -> None:
+def emit_on_commit(event: str, operation_id: str) -> None:
     def fire() -> None:
         for listener in list(_listeners):
             listener(event, operation_id)
 
     transaction.on_commit(fire)
-
-
-def for_update(queryset: QuerySet) -> QuerySet:
-    """Row locks on PostgreSQL; SQLite's IMMEDIATE transactions already serialize writers."""
-    if connection.vendor == "postgresql":
-        return queryset.select_for_update()
-    return queryset
 
 
 def find_idempotent(caller_id: str, key: str | None) -> Operation | None:
@@ -76,7 +74,7 @@ def start(
     caller_id: str,
     payload: dict,
     idempotency_key: str | None,
-    queue: str = "default",
+    queue: str = Queue.DEFAULT,
     state: str = OperationState.PENDING,
     lease_owner: str = "",
 ) -> Operation:
@@ -94,17 +92,17 @@ def start(
         state=state,
         payload=payload,
         lease_owner=lease_owner,
-        lease_expires_at=now + timedelta(seconds=30) if lease_owner else None,
-        progress_phase="queued" if queue == "import" else "",
+        lease_expires_at=now + LEASE if lease_owner else None,
+        progress_phase="queued" if queue == Queue.IMPORT else "",
     )
     if idempotency_key:
         IdempotencyKey.objects.create(
             caller=caller_id, key=idempotency_key, operation_id=operation.id, created_at=now
         )
     operation.save(force_insert=True)
-    _emit_on_commit("created", operation.id)
+    emit_on_commit("created", operation.id)
     if connection.vendor == "postgresql":
-        # Delivered at commit to every replica's worker (see worker._listen_for_replicas).
+        # Delivered at commit to every replica's worker (see images.worker.notify).
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_notify(%s, %s)", [NOTIFY_CHANNEL, operation.id])
     return operation
@@ -121,31 +119,10 @@ def retry_idempotent(caller_id: str, key: str | None, error: Exception) -> Opera
 
 def get(operation_id: str) -> Operation:
     raise_if(rules.check_id(operation_id, "operation_id"))
-    operation = reads.get_operation(operation_id)
+    operation = queries.operation_by_id(operation_id)
     if operation is None:
         raise NotFound(f'Operation "{operation_id}" not found')
     return operation
-
-
-def request_cancel(operation_id: str) -> Operation:
-    """Best-effort cancel: persists the request; a pending operation is rolled back at once."""
-    from images import jobs  # jobs imports this module
-
-    get(operation_id)
-    with transaction.atomic():
-        operation = for_update(Operation.objects.filter(id=operation_id)).get()
-        if operation.done:
-            return operation
-        if not operation.cancel_requested:
-            operation.cancel_requested = True
-            operation.modified_at = timezone.now()
-            operation.save(update_fields=["cancel_requested", "modified_at"])
-        if operation.state == OperationState.PENDING:
-            jobs.roll_back(operation)
-            finish_error(operation, CANCELLED, "operation cancelled")
-        else:
-            _emit_on_commit("cancel", operation.id)
-    return Operation.objects.get(id=operation_id)
 
 
 def finish_response(operation: Operation, response_any_bytes: bytes) -> None:
@@ -180,8 +157,8 @@ def purge_expired_keys() -> int:
 def batch_get(operation_ids: list[str]) -> list[Operation]:
     """The operations with these ids, in request order; unknown ids are left out."""
     operation_ids = list(dict.fromkeys(operation_ids))
-    if len(operation_ids) > 100:
-        raise InvalidArgument.field("operation_ids", "at most 100 operation ids per call")
+    if len(operation_ids) > MAX_BATCH_GET:
+        raise InvalidArgument.field("operation_ids", f"at most {MAX_BATCH_GET} operation ids per call")
     if any(rules.check_id(operation_id, "operation_ids") for operation_id in operation_ids):
         raise InvalidArgument.field("operation_ids", "each id must be 1 to 50 characters, without NUL")
     rows = {row.id: row for row in Operation.objects.filter(id__in=operation_ids)}

@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass
 
 from images.errors import PermissionDenied, Unauthenticated
-from images.models import ApiToken, Role
+from images.store.models import ApiToken, Role
 
 # Methods a viewer may call; an editor may call every method.
 VIEWER_METHODS = frozenset(

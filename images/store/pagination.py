@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.conf import settings
-from django.db.models import DateTimeField, IntegerField, Q, QuerySet
+from django.db.models import DateTimeField, IntegerField, Model, Q, QuerySet
 
 from images.errors import InvalidArgument
 
@@ -162,8 +162,10 @@ def after_q(order_fields: Sequence[tuple[str, bool]], last: Sequence[Any]) -> Q:
     return q
 
 
-def _from_token_value(queryset: QuerySet, field_name: str, value: TokenValue) -> Any:
-    field = queryset.model._meta.get_field(field_name)
+def from_token_value(model: type[Model], field_name: str, value: TokenValue) -> Any:
+    """A sort key value read from a token, as the model's field holds it; InvalidArgument if it
+    cannot be one (a token of another order)."""
+    field = model._meta.get_field(field_name)
     if isinstance(field, DateTimeField):
         if not isinstance(value, int):
             raise _invalid()
@@ -176,12 +178,9 @@ def _from_token_value(queryset: QuerySet, field_name: str, value: TokenValue) ->
     return value
 
 
-def _default_key_of(order_fields: Sequence[tuple[str, bool]]) -> Callable[[Any], list[TokenValue]]:
-    def key_of(row: Any) -> list[TokenValue]:
-        values = (getattr(row, field) for field, _ in order_fields)
-        return [to_micros(value) if isinstance(value, dt.datetime) else value for value in values]
-
-    return key_of
+def to_token_value(value: Any) -> TokenValue:
+    """A sort key value as a token holds it (datetimes as microseconds)."""
+    return to_micros(value) if isinstance(value, dt.datetime) else value
 
 
 def keyset_page(
@@ -193,11 +192,10 @@ def keyset_page(
     scope: str,
     key_of: Callable[[Any], list[TokenValue]] | None = None,
 ) -> tuple[list, str]:
-    """One page of `queryset` in `order_fields` order after `page_token` ("" for the first page).
-
-    Returns the rows and the next page's token ("" on the last page). The order must end with a
-    unique field (id); `key_of(row)` gives its values as encode_token takes them (datetimes as
-    microseconds), by default read from the row's attributes.
+    """One page of model instances of `queryset` in `order_fields` order after `page_token` ("" for
+    the first page), and the next page's token ("" on the last page). The order must end with a
+    unique field (id); `key_of(row)` gives its values as encode_token takes them, by default read
+    from the row's attributes. Image List pages run images.store.queries.image_page.
     """
     if page_size < 1:
         raise ValueError("page_size must be positive; resolve 0 with page_size_or_default first")
@@ -206,7 +204,7 @@ def keyset_page(
     if page_token:
         values = decode_token(page_token, scope=scope, arity=len(order_fields))
         last = [
-            _from_token_value(queryset, field, value)
+            from_token_value(queryset.model, field, value)
             for (field, _), value in zip(order_fields, values, strict=True)
         ]
         queryset = queryset.filter(after_q(order_fields, last))
@@ -215,5 +213,10 @@ def keyset_page(
     if len(rows) <= page_size:
         return rows, ""
     rows = rows[:page_size]
-    key_of = key_of or _default_key_of(order_fields)
-    return rows, encode_token(key_of(rows[-1]), scope=scope)
+    last_row = rows[-1]
+    key = (
+        key_of(last_row)
+        if key_of
+        else [to_token_value(getattr(last_row, field)) for field, _ in order_fields]
+    )
+    return rows, encode_token(key, scope=scope)

@@ -6,10 +6,11 @@ from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
-from google.protobuf import empty_pb2
+from google.rpc import code_pb2
 
-from images import convert, ids, operations
-from images.models import (
+from images.domain import lifecycle, operations
+from images.store import ids
+from images.store.models import (
     Image,
     ImageStatus,
     Operation,
@@ -47,7 +48,7 @@ def _operation(kind, image_id, at, who, *, response=None, error=None) -> Operati
     if error:
         operation.error_code, operation.error_message = error
     else:
-        operation.response = convert.pack_any(response).SerializeToString()
+        operation.response = lifecycle.encode_response(response)
     return operation
 
 
@@ -94,7 +95,7 @@ def seed_demo(folder_id: str = DEMO_FOLDER) -> bool:
                     image.id,
                     created,
                     "demo-editor",
-                    response=convert.image_to_proto(image),
+                    response=image,
                 )
             )
     # A broken image (failed verification) and an image without a family.
@@ -133,14 +134,14 @@ def seed_demo(folder_id: str = DEMO_FOLDER) -> bool:
             ids.new_id(ids.IMAGE),
             failed_at,
             "demo-editor",
-            error=(3, "qcow2 images with a backing file are not accepted"),
+            error=(code_pb2.INVALID_ARGUMENT, "qcow2 images with a backing file are not accepted"),
         )
     )
     ops.append(_operation(OperationKind.UPDATE, loose.id, now - timedelta(hours=3), "demo-editor",
-                          response=convert.image_to_proto(loose)))  # fmt: skip
+                          response=loose))  # fmt: skip
     deleted_id = ids.new_id(ids.IMAGE)
     ops.append(_operation(OperationKind.DELETE, deleted_id, now - timedelta(hours=2), "demo-editor",
-                          response=empty_pb2.Empty()))  # fmt: skip
+                          response=None))  # fmt: skip
     Image.objects.bulk_create(images)
     Operation.objects.bulk_create(ops)
     for kind, size, product, os_type in [

@@ -12,7 +12,7 @@ import grpc
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
-from images.auth import Caller, TokenAuthenticator, authorize
+from images.domain.auth import Caller, TokenAuthenticator, authorize
 from images.errors import InvalidArgument, ServiceError
 
 log = logging.getLogger("images.rpc")
@@ -37,7 +37,7 @@ def current() -> CallContext:
 
 def status_of(error: ServiceError) -> grpc.Status:
     """The wire status for a domain error; INVALID_ARGUMENT carries a google.rpc.BadRequest."""
-    status = status_pb2.Status(code=getattr(code_pb2, error.code_name), message=error.message)
+    status = status_pb2.Status(code=error.code, message=error.message)
     if isinstance(error, InvalidArgument):
         detail = error_details_pb2.BadRequest(
             field_violations=[
@@ -78,7 +78,7 @@ class ApiInterceptor(grpc.ServerInterceptor):
                 finally:
                     _current.reset(token)
             except ServiceError as error:
-                code = error.code_name
+                code = code_pb2.Code.Name(error.code)
                 context.abort_with_status(status_of(error))
             except Exception as error:
                 if context.code() is not None:  # the handler aborted on purpose

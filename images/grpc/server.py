@@ -15,8 +15,8 @@ from grpc_reflection.v1alpha import reflection
 from images.api.gen.imageservice.v1 import extension_pb2, extension_pb2_grpc
 from images.api.gen.yandex.cloud.compute.v1 import image_service_pb2, image_service_pb2_grpc
 from images.api.gen.yandex.cloud.operation import operation_service_pb2, operation_service_pb2_grpc
-from images.interceptor import ApiInterceptor
-from images.servicer import ExtensionServicer, ImageServicer, OperationServicer
+from images.grpc.interceptor import ApiInterceptor
+from images.grpc.servicers import ExtensionServicer, ImageServicer, OperationServicer
 from images.worker import Worker
 
 log = logging.getLogger(__name__)

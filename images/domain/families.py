@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
+
 from django.db.models import Count, Max
 
-from images import convert, pagination, rules
-from images.api.gen.imageservice.v1 import extension_pb2
+from images import rules
 from images.errors import raise_if
-from images.models import Image, ImageStatus
+from images.store import pagination, queries
+from images.store.models import Image
 
 
-def families_list(*, folder_id: str, page_size: int = 0, page_token: str = "") -> tuple[list, str]:
+@dataclass(frozen=True)
+class Family:
+    name: str
+    image_count: int
+    last_change_at: dt.datetime
+    latest_image: queries.ImageRecord | None  # the newest READY image, if the family has one
+
+
+def families_list(*, folder_id: str, page_size: int = 0, page_token: str = "") -> tuple[list[Family], str]:
     """Families in name order, each with its count, last change and latest READY image."""
     raise_if(
         rules.check_id(folder_id, "folder_id")
@@ -32,19 +43,13 @@ def families_list(*, folder_id: str, page_size: int = 0, page_token: str = "") -
     if len(groups) > size:
         groups = groups[:size]
         next_token = pagination.encode_token([groups[-1]["family"]], scope=scope)
-    families = []
-    for group in groups:
-        latest = (
-            Image.objects.filter(folder_id=folder_id, family=group["family"], status=ImageStatus.READY)
-            .order_by("-created_at", "-id")
-            .first()
-        )
-        family = extension_pb2.Family(
+    families = [
+        Family(
             name=group["family"],
             image_count=group["image_count"],
-            last_change_at=convert.timestamp(group["last_change_at"]),
+            last_change_at=group["last_change_at"],
+            latest_image=queries.latest_in_family(folder_id, group["family"]),
         )
-        if latest is not None:
-            family.latest_image.CopyFrom(convert.image_to_proto(latest))
-        families.append(family)
+        for group in groups
+    ]
     return families, next_token

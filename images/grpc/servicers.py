@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
-from images import convert, operations, services
 from images.api.gen.imageservice.v1 import extension_pb2, extension_pb2_grpc
 from images.api.gen.yandex.cloud.compute.v1 import image_service_pb2, image_service_pb2_grpc
 from images.api.gen.yandex.cloud.operation import operation_service_pb2_grpc
-from images.families import families_list
-from images.interceptor import current
-from images.worker import Worker
+from images.domain import images as services
+from images.domain import lifecycle, operations
+from images.domain.families import families_list
+from images.grpc import convert
+from images.grpc.interceptor import current
+from images.rules import UPDATABLE_FIELDS
 
 
 class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
-    def __init__(self, worker: Worker):
-        self.worker = worker
+    def __init__(self, import_runner: services.ImportRunner):
+        self.import_runner = import_runner
 
     def Get(self, request, context):
-        return services.image_get(image_id=request.image_id)
+        return convert.image_to_proto(services.image_get(image_id=request.image_id))
 
     def GetLatestByFamily(self, request, context):
-        return services.image_latest_by_family(folder_id=request.folder_id, family=request.family)
+        return convert.image_to_proto(
+            services.image_latest_by_family(folder_id=request.folder_id, family=request.family)
+        )
 
     def List(self, request, context):
         images, next_token = services.image_list(
@@ -29,7 +33,9 @@ class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
             filter=request.filter,
             order_by=request.order_by,
         )
-        return image_service_pb2.ListImagesResponse(images=images, next_page_token=next_token)
+        return image_service_pb2.ListImagesResponse(
+            images=[convert.image_to_proto(image) for image in images], next_page_token=next_token
+        )
 
     def Create(self, request, context):
         call = current()
@@ -52,10 +58,8 @@ class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
                 pooled=request.pooled,
             ),
             idempotency_key=call.idempotency_key,
-            import_owner=self.worker.owner,
+            import_runner=self.import_runner,
         )
-        if kind == "uri":
-            self.worker.submit_import(operation.id, request.uri)
         return convert.operation_to_proto(operation)
 
     def Update(self, request, context):
@@ -66,10 +70,8 @@ class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
             image_id=request.image_id,
             update_mask=mask or None,
             values={
-                "name": request.name,
-                "description": request.description,
-                "min_disk_size": request.min_disk_size,
-                "labels": dict(request.labels),
+                path: dict(request.labels) if path == "labels" else getattr(request, path)
+                for path in UPDATABLE_FIELDS
             },
             idempotency_key=call.idempotency_key,
         )
@@ -96,7 +98,7 @@ class OperationServicer(operation_service_pb2_grpc.OperationServiceServicer):
         return convert.operation_to_proto(operations.get(request.operation_id))
 
     def Cancel(self, request, context):
-        return convert.operation_to_proto(operations.request_cancel(request.operation_id))
+        return convert.operation_to_proto(lifecycle.cancel(request.operation_id))
 
 
 class ExtensionServicer(extension_pb2_grpc.ImageExtensionServiceServicer):
@@ -104,7 +106,9 @@ class ExtensionServicer(extension_pb2_grpc.ImageExtensionServiceServicer):
         families, next_token = families_list(
             folder_id=request.folder_id, page_size=request.page_size, page_token=request.page_token
         )
-        return extension_pb2.ListFamiliesResponse(families=families, next_page_token=next_token)
+        return extension_pb2.ListFamiliesResponse(
+            families=[convert.family_to_proto(family) for family in families], next_page_token=next_token
+        )
 
     def BatchGetOperations(self, request, context):
         found = operations.batch_get(list(request.operation_ids))
