@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+
 from google.protobuf import any_pb2, empty_pb2, timestamp_pb2
 from google.protobuf.message import Message
 from google.rpc import status_pb2
