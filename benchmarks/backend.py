@@ -20,13 +20,13 @@ FAMILIES = 1000
 
 
 def main() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "images.settings")
     os.environ.setdefault("IMAGESERVICE_LOG_LEVEL", "WARNING")
     django.setup()
     from django.core.management import call_command
     from django.db import connection
 
-    from images.auth import create_token
+    from images.domain.auth import create_token
 
     call_command("migrate", verbosity=0)
     from benchmarks.seed import seed_images
@@ -68,7 +68,7 @@ def measure(address, token, seeded, latency, throughput) -> dict:
     from images.api.gen.yandex.cloud.compute.v1 import image_service_pb2 as isv
     from images.api.gen.yandex.cloud.operation import operation_service_pb2 as osv
     from images.api.gen.yandex.cloud.operation import operation_service_pb2_grpc
-    from images.server import FLOOR_METHOD
+    from images.grpc.server import FLOOR_METHOD
 
     channel = grpc.insecure_channel(address)
     metadata = (("authorization", f"Bearer {token}"),)

@@ -24,7 +24,9 @@ URL = f"/f/{FOLDER}/images/"
 
 
 def main() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
+    # This harness seeds the backend's data and drives the dashboard's views in one process, as
+    # the test run does, so it installs both apps; the servers it starts get their own settings.
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
     os.environ.setdefault("IMAGESERVICE_LOG_LEVEL", "WARNING")
     from benchmarks.harness import free_port, latency, start_backend, wait_until
 
@@ -38,7 +40,7 @@ def main() -> None:
     from django.test import Client
 
     from benchmarks.seed import seed_images
-    from images.auth import create_token
+    from images.domain.auth import create_token
 
     settings.ALLOWED_HOSTS = ["*"]
     call_command("migrate", verbosity=0)
@@ -82,7 +84,7 @@ def main() -> None:
             [sys.executable, "-m", "gunicorn", "dashboard.wsgi", "--workers", "2", "-c", "python:dashboard.gunicorn_conf",
              "--bind", f"127.0.0.1:{http_port}", "--log-level", "warning"],
             cwd=ROOT,
-            env=dict(env, DJANGO_ALLOWED_HOSTS="127.0.0.1"),
+            env=dict(env, DJANGO_ALLOWED_HOSTS="127.0.0.1", DJANGO_SETTINGS_MODULE="dashboard.settings"),
         )  # fmt: skip
         results["gunicorn_pages_per_s"] = _wrk(f"http://127.0.0.1:{http_port}{URL}", cookie, wait_until)
     finally:

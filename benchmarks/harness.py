@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import statistics
 import subprocess
@@ -80,6 +81,8 @@ def start_backend(port: int, *args: str, env: dict | None = None, log=subprocess
     import grpc
     from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+    # The backend process runs with the backend's settings, whatever this process uses.
+    env = dict(os.environ if env is None else env, DJANGO_SETTINGS_MODULE="images.settings")
     process = subprocess.Popen(
         [sys.executable, "manage.py", "grpcserver", "--port", str(port), *args],
         cwd=ROOT,

@@ -73,12 +73,12 @@ def main() -> None:
         IMAGESERVICE_LOG_LEVEL="WARNING",
     )
     os.environ.update({k: env[k] for k in ("IMAGESERVICE_DATA_DIR",)})
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "images.settings")
     django.setup()
     from django.core.management import call_command
     from django.db import connection
 
-    from images.auth import create_token
+    from images.domain.auth import create_token
 
     call_command("migrate", verbosity=0)
     token = create_token(name="bench-import", role="editor")

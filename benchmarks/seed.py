@@ -8,8 +8,8 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from images import ids
-from images.models import Image, ImageStatus, OsType
+from images.store import ids
+from images.store.models import Image, ImageStatus, OsType
 
 BATCH = 5000
 

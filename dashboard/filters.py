@@ -184,7 +184,7 @@ def parse_state(query) -> tuple[ListState, dict[str, str]]:
         errors["labels"] = "Each label key may appear once."
     if check_page_token(state.page):
         return state.first_page(), errors
-    if len(state.api_filter()) > RULES["filter"].max_length:
+    if len(state.api_filter()) > RULES["filter"].length_limit:
         errors["name"] = f"The filter is longer than {RULES['filter'].max_length} characters."
     return state, errors
 

@@ -1,31 +1,12 @@
-"""Django settings for the backend (images) and the dashboard; everything comes from the environment."""
+"""Settings of the dashboard process (gunicorn `dashboard.wsgi`, and the dashboard's commands): the
+shared base plus the dashboard app and the web stack; the backend is reached only over gRPC."""
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
-import dj_database_url
-
-BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(os.environ.get("IMAGESERVICE_VAR_DIR", BASE_DIR / "var"))
-VAR_DIR.mkdir(parents=True, exist_ok=True)  # SQLite files live here; a fresh clone has none
-
-
-def env_bool(name: str, default: bool = False) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def env_list(name: str, default: str) -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
-
-
-DEBUG = env_bool("DJANGO_DEBUG", False)
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "dev-only-insecure-key-change-me-in-production-0123456789")
-ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver")
+from images.settings_base import *  # noqa: F403
+from images.settings_base import BASE_DIR, VAR_DIR
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -35,7 +16,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "template_partials",
-    "images",
     "dashboard",
 ]
 
@@ -55,56 +35,27 @@ MIDDLEWARE = [
 ROOT_URLCONF = "dashboard.urls"
 WSGI_APPLICATION = "dashboard.wsgi.application"
 
+TEMPLATE_OPTIONS: dict[str, list[str]] = {
+    "context_processors": [
+        "django.template.context_processors.request",
+        "django.contrib.auth.context_processors.auth",
+        "django.contrib.messages.context_processors.messages",
+    ],
+}
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
-        "OPTIONS": {
-            "context_processors": [
-                "django.template.context_processors.request",
-                "django.contrib.auth.context_processors.auth",
-                "django.contrib.messages.context_processors.messages",
-            ],
-        },
+        "OPTIONS": TEMPLATE_OPTIONS,
     },
 ]
 
-
-def _database() -> dict:
-    url = os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'imageservice.sqlite3'}"
-    config = dj_database_url.parse(url, conn_max_age=None)
-    if config["ENGINE"] == "django.db.backends.sqlite3":
-        # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock when a
-        # transaction begins, so two writers queue on the busy timeout instead of failing
-        # with "database is locked" when one upgrades a read lock.
-        config["OPTIONS"] = {
-            "transaction_mode": "IMMEDIATE",
-            "timeout": 30,
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
-        }
-        # Tests need a file, not a shared in-memory database: the gRPC server under test runs
-        # in other threads and the crash tests in other processes.
-        # One file per test process, so parallel runs on one machine never share it.
-        config["TEST"] = {"NAME": str(VAR_DIR / f"test-imageservice-{os.getpid()}.sqlite3")}
-    else:
-        config["CONN_HEALTH_CHECKS"] = True
-        config["TEST"] = {"NAME": f"test_{config['NAME']}_{os.getpid()}"}
-    return config
-
-
-DATABASES = {"default": _database()}
-DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
-
-LANGUAGE_CODE = "en-us"
-TIME_ZONE = "UTC"
-USE_I18N = True
-USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
@@ -116,33 +67,11 @@ WHITENOISE_USE_FINDERS = True
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 
-# --- Backend (gRPC server) -------------------------------------------------------------------
-IMAGESERVICE_GRPC_HOST = os.environ.get("IMAGESERVICE_GRPC_HOST", "127.0.0.1")
-IMAGESERVICE_GRPC_PORT = int(os.environ.get("IMAGESERVICE_GRPC_PORT", "50051"))
-IMAGESERVICE_GRPC_WORKERS = int(os.environ.get("IMAGESERVICE_GRPC_WORKERS", "4"))
-IMAGESERVICE_TLS_CERT = os.environ.get("IMAGESERVICE_TLS_CERT", "")
-IMAGESERVICE_TLS_KEY = os.environ.get("IMAGESERVICE_TLS_KEY", "")
-# Keys signing page tokens; derived from SECRET_KEY unless given.
-IMAGESERVICE_TOKEN_KEY = os.environ.get("IMAGESERVICE_TOKEN_KEY", SECRET_KEY)
-IMAGESERVICE_DATA_DIR = Path(os.environ.get("IMAGESERVICE_DATA_DIR", VAR_DIR / "data"))
-IMAGESERVICE_IMPORT_ALLOWED_HOSTS = env_list("IMAGESERVICE_IMPORT_ALLOWED_HOSTS", "storage.yandexcloud.net")
-IMAGESERVICE_IMPORT_ALLOW_HTTP = env_bool("IMAGESERVICE_IMPORT_ALLOW_HTTP", False)
-IMAGESERVICE_IMPORT_CONCURRENCY = int(os.environ.get("IMAGESERVICE_IMPORT_CONCURRENCY", "2"))
-IMAGESERVICE_IMPORT_MAX_BYTES = int(os.environ.get("IMAGESERVICE_IMPORT_MAX_BYTES", str(64 * 1024**3)))
-
 # --- Dashboard (gRPC client) -----------------------------------------------------------------
 IMAGESERVICE_BACKEND_ADDRESS = os.environ.get("IMAGESERVICE_BACKEND_ADDRESS", "127.0.0.1:50051")
 IMAGESERVICE_BACKEND_TLS_CA = os.environ.get("IMAGESERVICE_BACKEND_TLS_CA", "")
 IMAGESERVICE_BACKEND_TIMEOUT = float(os.environ.get("IMAGESERVICE_BACKEND_TIMEOUT", "5"))
 IMAGESERVICE_DEFAULT_FOLDER = os.environ.get("IMAGESERVICE_DEFAULT_FOLDER", "demo-folder")
-
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("IMAGESERVICE_LOG_LEVEL", "INFO")},
-}
 
 # --- Dashboard (web) -------------------------------------------------------------------------
 # Login everywhere (views opt out with @login_not_required), a request id per web request that
@@ -156,7 +85,7 @@ MIDDLEWARE += [
     "dashboard.middleware.NoStoreMiddleware",
     "dashboard.middleware.BackendErrorMiddleware",
 ]
-TEMPLATES[0]["OPTIONS"]["context_processors"].append("dashboard.context_processors.dashboard")
+TEMPLATE_OPTIONS["context_processors"].append("dashboard.context_processors.dashboard")
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {

@@ -1,8 +1,13 @@
-"""Domain errors raised by services; images.grpc_errors maps them to gRPC status in one place."""
+"""Errors the backend raises on purpose, each with its google.rpc code; pure Python, shared.
+
+images.grpc.interceptor maps them to gRPC status in one place; the dashboard reads FieldViolation.
+"""
 
 from __future__ import annotations
 
 from typing import NamedTuple
+
+from google.rpc import code_pb2
 
 
 class FieldViolation(NamedTuple):
@@ -13,7 +18,7 @@ class FieldViolation(NamedTuple):
 class ServiceError(Exception):
     """Base of every error a service function may raise on purpose."""
 
-    code_name = "INTERNAL"
+    code = code_pb2.INTERNAL
 
     def __init__(self, message: str):
         super().__init__(message)
@@ -21,7 +26,7 @@ class ServiceError(Exception):
 
 
 class InvalidArgument(ServiceError):
-    code_name = "INVALID_ARGUMENT"
+    code = code_pb2.INVALID_ARGUMENT
 
     def __init__(self, violations: list[FieldViolation]):
         self.violations = list(violations)
@@ -34,27 +39,23 @@ class InvalidArgument(ServiceError):
 
 
 class NotFound(ServiceError):
-    code_name = "NOT_FOUND"
+    code = code_pb2.NOT_FOUND
 
 
 class AlreadyExists(ServiceError):
-    code_name = "ALREADY_EXISTS"
+    code = code_pb2.ALREADY_EXISTS
 
 
 class FailedPrecondition(ServiceError):
-    code_name = "FAILED_PRECONDITION"
+    code = code_pb2.FAILED_PRECONDITION
 
 
 class Unauthenticated(ServiceError):
-    code_name = "UNAUTHENTICATED"
+    code = code_pb2.UNAUTHENTICATED
 
 
 class PermissionDenied(ServiceError):
-    code_name = "PERMISSION_DENIED"
-
-
-class ResourceExhausted(ServiceError):
-    code_name = "RESOURCE_EXHAUSTED"
+    code = code_pb2.PERMISSION_DENIED
 
 
 def raise_if(violations: list[FieldViolation]) -> None:

@@ -1,4 +1,8 @@
-"""The one table of request field rules from the contract, and the checks built on it (pure Python)."""
+"""The one table of request field rules from the contract, and the checks built on it (pure Python).
+
+Shared: the backend's domain enforces these rules and the dashboard's forms read the same table for
+their HTML attributes and early messages. It imports nothing from the backend or Django.
+"""
 
 from __future__ import annotations
 
@@ -22,10 +26,31 @@ class Rule:
     max_items: int | None = None
     help: str = ""  # one plain sentence for people, shown under a form field
 
+    @property
+    def length_limit(self) -> int:
+        """max_length, for a rule known to have one."""
+        return _required(self.max_length, self.field)
+
+    @property
+    def items_limit(self) -> int:
+        return _required(self.max_items, self.field)
+
+    @property
+    def value_limit(self) -> int:
+        return _required(self.max_value, self.field)
+
+
+def _required(value: int | None, field: str) -> int:
+    if value is None:
+        raise LookupError(f"the rule for {field} has no such limit")
+    return value
+
 
 MIN_DISK_SIZE = 4 * 1024**2  # 4 MiB
 MAX_DISK_SIZE = 4 * 1024**4  # 4 TiB
 DEFAULT_PAGE_SIZE = 100
+# The fields ImageService.Update may change (its update_mask paths), in the contract's order.
+UPDATABLE_FIELDS = ("name", "description", "min_disk_size", "labels")
 
 # html_pattern escapes "-" and "/" inside classes: browsers compile pattern="" with the `v` flag,
 # where an unescaped "-" or "/" in a class is a syntax error and the attribute is then ignored.
@@ -186,11 +211,11 @@ def _label_problem(key: str, value: str) -> str | None:
     key_rule, value_rule = RULES["label_key"], RULES["label_value"]
     if not key:
         return "label keys must not be empty"
-    if len(key) > key_rule.max_length:
+    if len(key) > key_rule.length_limit:
         return f"label key {quoted(key)} must be at most {key_rule.max_length} characters"
     if not matches(key_rule, key):
         return f"label key {quoted(key)} must start with a lowercase letter and contain only {_LABEL_CHARS}"
-    if len(value) > value_rule.max_length:
+    if len(value) > value_rule.length_limit:
         return f"the value of label {quoted(key)} must be at most {value_rule.max_length} characters"
     if not matches(value_rule, value):
         return f"the value of label {quoted(key)} must contain only {_LABEL_CHARS}"
@@ -199,7 +224,7 @@ def _label_problem(key: str, value: str) -> str | None:
 
 def check_labels(labels: Mapping[str, str], field: str = "labels") -> list[FieldViolation]:
     """At most one violation (the contract sends one per field); the first bad key in sorted order."""
-    max_items = RULES["labels"].max_items
+    max_items = RULES["labels"].items_limit
     if len(labels) > max_items:
         return _violation(field, f"must have at most {max_items} labels, got {len(labels)}")
     for key in sorted(labels):
@@ -226,7 +251,7 @@ def check_min_disk_size(value: int, field: str = "min_disk_size") -> list[FieldV
 
 
 def check_product_ids(values: Iterable[str], field: str = "product_ids") -> list[FieldViolation]:
-    limit = RULES["product_id"].max_length
+    limit = RULES["product_id"].length_limit
     for index, value in enumerate(values):
         if len(value) > limit:
             return _violation(field, f"product ID #{index + 1} must be at most {limit} characters")
@@ -239,7 +264,7 @@ def check_page_size(value: int, field: str = "page_size") -> list[FieldViolation
     rule = RULES["page_size"]
     if value < 0:
         return _violation(field, "must not be negative")
-    if value > rule.max_value:
+    if value > rule.value_limit:
         return _violation(field, f"must be at most {rule.max_value}")
     return []
 

@@ -66,12 +66,12 @@ class Backend:
         self.viewer_token = self.create_token("viewer-" + uuid.uuid4().hex[:6], "viewer")
 
     def create_token(self, name: str, role: str) -> str:
-        from images.auth import create_token
+        from images.domain.auth import create_token
 
         return create_token(name=name, role=role)
 
     def register_source(self, kind: str, folder_id: str, size: int, product_ids=(), os: str = "linux") -> str:
-        from images.sources import source_register
+        from images.domain.sources import source_register
 
         return source_register(
             kind=kind, folder_id=folder_id, size=size, product_ids=list(product_ids), os=os
@@ -107,7 +107,7 @@ def data_dir(settings, tmp_path):
 @contextmanager
 def running_backend(*, workers: int):
     """A real server on 127.0.0.1:0 against the test database, stopped (connections closed) after."""
-    from images.server import build_server
+    from images.grpc.server import build_server
 
     server = build_server(host="127.0.0.1", port=0, workers=workers, tls_cert="", tls_key="")
     server.start()

@@ -6,9 +6,9 @@ import pytest
 from django.utils import timezone
 
 from images.errors import InvalidArgument
-from images.filters import Condition, Ordering, filter_q, parse_filter, parse_order_by
-from images.models import Image, ImageStatus
 from images.rules import quoted
+from images.store.filters import Condition, Ordering, filter_q, parse_filter, parse_order_by
+from images.store.models import Image, ImageStatus
 
 
 def filter_error(text: str) -> str:

@@ -9,11 +9,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from images import pagination
 from images.errors import InvalidArgument
-from images.filters import Ordering
-from images.models import Image
-from images.pagination import (
+from images.store import pagination
+from images.store.filters import Ordering
+from images.store.models import Image
+from images.store.pagination import (
     decode_token,
     encode_token,
     from_micros,

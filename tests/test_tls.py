@@ -23,8 +23,8 @@ def certificate(tmp_path):
 
 
 def test_server_with_cert_and_key_serves_tls_only(transactional_db, data_dir, certificate):
-    from images.auth import create_token
-    from images.server import build_server
+    from images.domain.auth import create_token
+    from images.grpc.server import build_server
 
     cert, key = certificate
     server = build_server(host="127.0.0.1", port=0, workers=1, tls_cert=str(cert), tls_key=str(key))

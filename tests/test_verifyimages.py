@@ -6,9 +6,9 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from images import ids
 from images.importer.store import BlobStore
-from images.models import Image, ImageStatus
+from images.store import ids
+from images.store.models import Image, ImageStatus
 
 
 def stored(store: BlobStore, data: bytes) -> str:

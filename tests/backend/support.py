@@ -131,7 +131,7 @@ def wait_until(condition, timeout: float = 15.0, interval: float = 0.005, messag
 
 def stored_state() -> dict:
     """Every row the API can change, to show that a rejected call changed nothing."""
-    from images.models import IdempotencyKey, Image, Operation
+    from images.store.models import IdempotencyKey, Image, Operation
 
     def rows(model, *exclude):
         fields = [f.attname for f in model._meta.concrete_fields if f.attname not in exclude]

@@ -89,7 +89,7 @@ def test_the_matrix_names_every_rpc_of_every_service():
     from images.api.gen.imageservice.v1 import extension_pb2 as ext
     from images.api.gen.yandex.cloud.compute.v1 import image_service_pb2
     from images.api.gen.yandex.cloud.operation import operation_service_pb2
-    from images.server import SERVICE_NAMES
+    from images.grpc.server import SERVICE_NAMES
 
     methods = set()
     for module in (image_service_pb2, operation_service_pb2, ext):
@@ -172,13 +172,13 @@ def test_an_editor_may_call_everything(world, subtests):
 
 
 def editor_name(world) -> str:
-    from images.models import ApiToken
+    from images.store.models import ApiToken
 
     return ApiToken.objects.get(role="editor", name__startswith="editor-").name
 
 
 def test_an_unknown_role_is_permission_denied(world):
-    from images.models import ApiToken
+    from images.store.models import ApiToken
 
     backend = world.backend
     token = backend.create_token("odd-" + uuid.uuid4().hex[:6], "viewer")

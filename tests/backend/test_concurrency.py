@@ -63,7 +63,7 @@ def assert_no_lock_errors(errors):
 
 
 def test_concurrent_creates_with_one_name_let_exactly_one_through(backend, watch):
-    from images.models import Image, Operation
+    from images.store.models import Image, Operation
 
     disk = backend.register_source("disk", FOLDER, 1 * GIB)
     clients = [backend.editor for _ in range(RACERS)]
@@ -87,7 +87,7 @@ def test_concurrent_creates_with_one_name_let_exactly_one_through(backend, watch
 
 
 def test_concurrent_creates_with_one_idempotency_key_make_one_operation(backend, watch):
-    from images.models import IdempotencyKey, Image, Operation
+    from images.store.models import IdempotencyKey, Image, Operation
 
     disk = backend.register_source("disk", FOLDER, 1 * GIB)
     key = str(uuid.uuid4())
@@ -217,7 +217,7 @@ def test_paging_while_others_create_and_delete_sees_every_lasting_image_once(bac
 
 
 def test_concurrent_deletes_of_one_image_start_one_operation(backend, watch):
-    from images.models import Operation
+    from images.store.models import Operation
 
     disk = backend.register_source("disk", FOLDER, 1 * GIB)
     client = backend.editor
@@ -242,7 +242,7 @@ def test_concurrent_deletes_of_one_image_start_one_operation(backend, watch):
 
 @pytest.mark.parametrize("method", ["Update", "Delete"])
 def test_concurrent_updates_or_deletes_with_one_idempotency_key_make_one_operation(backend, watch, method):
-    from images.models import Operation
+    from images.store.models import Operation
 
     image = create_ready(backend.editor, backend, FOLDER, name="keyed")
     key = str(uuid.uuid4())

@@ -39,7 +39,7 @@ class ServerProcess:
         env.update(
             DATABASE_URL=database_url(),
             IMAGESERVICE_DATA_DIR=str(log_dir / "data"),
-            DJANGO_SETTINGS_MODULE="dashboard.settings",
+            DJANGO_SETTINGS_MODULE="images.settings",
             PYTHONUNBUFFERED="1",
         )
         command = [sys.executable, str(MANAGE), "grpcserver", "--host", "127.0.0.1", "--port", str(port)]
@@ -95,20 +95,20 @@ def servers(transactional_db, tmp_path):
 
 @pytest.fixture
 def editor_token(transactional_db):
-    from images.auth import create_token
+    from images.domain.auth import create_token
 
     return create_token(name="crash-editor", role="editor")
 
 
 def new_disk(size: int = GIB) -> str:
-    from images.sources import source_register
+    from images.domain.sources import source_register
 
     return source_register(kind="disk", folder_id=FOLDER, size=size).id
 
 
 def unfinished() -> tuple[int, int]:
     """(operations not done, images CREATING or DELETING) in the database."""
-    from images.models import Image, ImageStatus, Operation, OperationState
+    from images.store.models import Image, ImageStatus, Operation, OperationState
 
     return (
         Operation.objects.exclude(state=OperationState.DONE).count(),
@@ -169,7 +169,7 @@ def hammer_then_kill(
 
 
 def test_sigkill_while_operations_run_then_restart_finishes_every_operation(servers, editor_token):
-    from images.models import Image, ImageStatus, Operation
+    from images.store.models import Image, ImageStatus, Operation
 
     port = free_port()
     server = servers(port, workers=1)
@@ -264,7 +264,7 @@ def test_health_is_not_serving_until_recovery_has_finished(servers, editor_token
     must not report SERVING while it still recovers them (held up here by a lock on those rows)."""
     from django.db import transaction
 
-    from images.models import Operation
+    from images.store.models import Operation
 
     port = free_port()
     idle = servers(port, workers=0)

@@ -107,7 +107,7 @@ def blob_files(data_dir: Path) -> list[Path]:
 
 
 def assert_image_gone(client: ApiClient, image_id: str) -> None:
-    from images.models import Image
+    from images.store.models import Image
 
     with raises_rpc(grpc.StatusCode.NOT_FOUND):
         client.call(client.images.Get, isv.GetImageRequest(image_id=image_id))
@@ -148,7 +148,7 @@ def import_processes_alive() -> list[multiprocessing.Process]:
 def test_create_from_uri_stores_the_image_and_sizes_it_from_its_content(
     client, http, disk_images, data_dir, name
 ):
-    from images.models import Image
+    from images.store.models import Image
 
     path, disk_format = disk_images.accepted[name]
     data = path.read_bytes()
@@ -238,7 +238,7 @@ def test_a_backing_file_is_refused_with_exactly_that_reason(client, http, data_d
     ],
 )
 def test_create_refuses_a_uri_the_policy_forbids_without_operation_or_connection(client, http, uri, reason):
-    from images.models import Image, Operation
+    from images.store.models import Image, Operation
 
     with raises_rpc() as caught:
         create(client, uri.format(port=http.port))
@@ -248,7 +248,7 @@ def test_create_refuses_a_uri_the_policy_forbids_without_operation_or_connection
 
 
 def test_create_refuses_plain_http_unless_it_is_allowed(client, http, import_settings):
-    from images.models import Operation
+    from images.store.models import Operation
 
     import_settings.IMAGESERVICE_IMPORT_ALLOW_HTTP = False
     with raises_rpc() as caught:
@@ -372,7 +372,7 @@ def assert_secret_nowhere(client, operation, caplog, capfd) -> str:
     """Checks every place the secret could reach; returns the captured stderr."""
     from django.core import serializers
 
-    from images.models import IdempotencyKey, Image, Operation
+    from images.store.models import IdempotencyKey, Image, Operation
 
     assert_no_secret("the Create response", operation.SerializeToString())
     done = client.call(client.operations.Get, osv.GetOperationRequest(operation_id=operation.id))
@@ -444,7 +444,7 @@ def delete(client, image_id: str) -> None:
 def test_copies_and_reimports_share_one_blob_that_the_last_reference_removes(
     client, http, disk_images, data_dir
 ):
-    from images.models import Image
+    from images.store.models import Image
 
     data = disk_images.path("v3.qcow2").read_bytes()
     sha256 = hashlib.sha256(data).hexdigest()
@@ -575,14 +575,14 @@ def server_processes():
 def test_sigkill_mid_import_then_restart_fails_the_import_clearly_and_cleans_up(
     transactional_db, http, tmp_path, server_processes
 ):
-    from images.auth import create_token
-    from images.models import Image, ImageStatus
+    from images.domain.auth import create_token
+    from images.store.models import Image, ImageStatus
 
     data_dir = tmp_path / "data"
     env = dict(
         os.environ,
         DATABASE_URL=database_url(),
-        DJANGO_SETTINGS_MODULE="dashboard.settings",
+        DJANGO_SETTINGS_MODULE="images.settings",
         IMAGESERVICE_DATA_DIR=str(data_dir),
         IMAGESERVICE_IMPORT_ALLOWED_HOSTS=f"127.0.0.1:{http.port}",
         IMAGESERVICE_IMPORT_ALLOW_HTTP="1",

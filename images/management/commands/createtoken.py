@@ -2,8 +2,8 @@
 
 from django.core.management.base import BaseCommand
 
-from images.auth import create_token
-from images.models import Role
+from images.domain.auth import create_token
+from images.store.models import Role
 
 
 class Command(BaseCommand):

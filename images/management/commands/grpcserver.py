@@ -7,7 +7,7 @@ import threading
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from images.server import build_server, floor_handler
+from images.grpc.server import build_server, floor_handler
 
 
 class Command(BaseCommand):

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from images.sources import source_register
+from images.domain.sources import source_register
 
 
 class Command(BaseCommand):

@@ -13,10 +13,12 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from images.auth import create_token
-from images.demo import DEMO_FOLDER
+from images.domain.auth import create_token
+from images.domain.demo import DEMO_FOLDER
 
 DEMO_USERS = (("editor", "editor"), ("viewer", "viewer"))
+BACKEND_SETTINGS = "images.settings"
+DASHBOARD_SETTINGS = "dashboard.settings"
 
 
 class Command(BaseCommand):
@@ -28,32 +30,42 @@ class Command(BaseCommand):
 
     def handle(self, *args, http_port, grpc_port, **options):
         settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
+        env = dict(os.environ, IMAGESERVICE_BACKEND_ADDRESS=f"127.0.0.1:{grpc_port}")
+        backend_env = dict(env, DJANGO_SETTINGS_MODULE=BACKEND_SETTINGS)
+        # The dashboard's commands run in its own process, with its own settings: this app never
+        # imports the dashboard.
+        dashboard_env = dict(env, DJANGO_SETTINGS_MODULE=DASHBOARD_SETTINGS)
+        python = sys.executable
+
+        def dashboard_command(*arguments: str) -> None:
+            subprocess.run([python, "manage.py", *arguments], env=dashboard_env, check=True)
+
         call_command("migrate", verbosity=0, interactive=False)
+        dashboard_command("migrate", "--verbosity", "0")
         call_command("seeddemo", verbosity=0)
-        call_command("collectstatic", verbosity=0, interactive=False)
+        dashboard_command("collectstatic", "--verbosity", "0", "--noinput")
         logins = []
         for username, role in DEMO_USERS:
             password = f"{username}-{secrets.token_hex(4)}"
             token = create_token(name=f"demo-{username}", role=role)
             try:
-                call_command(
-                    "createdashboarduser", username, role=role, password=password, token=token, verbosity=0
+                dashboard_command(
+                    "createdashboarduser", username, "--role", role, "--password", password, "--token", token
                 )
-            except Exception as error:  # the dashboard app may not offer the command yet
+            except subprocess.CalledProcessError as error:
                 self.stderr.write(f"could not create dashboard user {username}: {error}")
                 continue
             logins.append((username, password, role))
-        env = dict(os.environ, IMAGESERVICE_BACKEND_ADDRESS=f"127.0.0.1:{grpc_port}")
-        python = sys.executable
         backend = subprocess.Popen(
-            [python, "manage.py", "grpcserver", "--host", "127.0.0.1", "--port", str(grpc_port)], env=env
+            [python, "manage.py", "grpcserver", "--host", "127.0.0.1", "--port", str(grpc_port)],
+            env=backend_env,
         )
         dashboard = subprocess.Popen(
             [
                 python, "-m", "gunicorn", "dashboard.wsgi", "--bind", f"127.0.0.1:{http_port}",
                 "--workers", "2", "-c", "python:dashboard.gunicorn_conf", "--access-logfile", "-",
             ],
-            env=env,
+            env=dashboard_env,
         )  # fmt: skip
         time.sleep(1.5)
         self.stdout.write("")

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from images.demo import DEMO_FOLDER, seed_demo
+from images.domain.demo import DEMO_FOLDER, seed_demo
 
 
 class Command(BaseCommand):
@@ -16,7 +16,7 @@ class Command(BaseCommand):
             self.stdout.write(f"demo data loaded into folder {folder_id}")
         else:
             self.stdout.write(f"folder {folder_id} already has images; demo data left as it is")
-        from images.models import Source
+        from images.store.models import Source
 
         for source in Source.objects.filter(folder_id=folder_id).order_by("kind", "size"):
             self.stdout.write(f"  {source.kind} {source.id} size={source.size}")

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from images.verify import images_verify
+from images.domain.verify import images_verify
 
 
 class Command(BaseCommand):

@@ -1,0 +1,165 @@
+"""Operation records: starting one with its idempotency key and lease, reading, finishing.
+
+How an operation runs to its end (completion, rollback, cancel) is images.domain.lifecycle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from images import rules
+from images.errors import FailedPrecondition, InvalidArgument, NotFound, raise_if
+from images.store import ids, queries
+from images.store.models import IdempotencyKey, Operation, OperationKind, OperationState, Queue
+
+NOTIFY_CHANNEL = "imageservice_operations"
+IDEMPOTENCY_TTL = timedelta(hours=48)  # the contract promises at least 24 hours
+MAX_IDEMPOTENCY_KEY = 128
+# A running operation's worker renews its lease; one that expired marks a worker that died.
+LEASE = timedelta(seconds=30)
+MAX_BATCH_GET = 100
+
+DESCRIPTIONS = {
+    OperationKind.CREATE: "Create image",
+    OperationKind.UPDATE: "Update image",
+    OperationKind.DELETE: "Delete image",
+}
+
+# Called after a transaction that created or cancelled operations commits (the worker's wake-up).
+_listeners: list[Callable[[str, str], None]] = []
+
+
+def add_listener(listener: Callable[[str, str], None]) -> None:
+    """Registers listener(event, operation_id) for "created" and "cancel" events."""
+    _listeners.append(listener)
+
+
+def remove_listener(listener: Callable[[str, str], None]) -> None:
+    if listener in _listeners:
+        _listeners.remove(listener)
+
+
+def emit_on_commit(event: str, operation_id: str) -> None:
+    def fire() -> None:
+        for listener in list(_listeners):
+            listener(event, operation_id)
+
+    transaction.on_commit(fire)
+
+
+def find_idempotent(caller_id: str, key: str | None) -> Operation | None:
+    """The operation an earlier call with this key started, if any (looked up before validation)."""
+    if not key:
+        return None
+    if len(key) > MAX_IDEMPOTENCY_KEY:
+        raise InvalidArgument.field("idempotency-key", f"must be at most {MAX_IDEMPOTENCY_KEY} characters")
+    row = (
+        IdempotencyKey.objects.filter(caller=caller_id, key=key)
+        .values_list("operation_id", flat=True)
+        .first()
+    )
+    if row is None:
+        return None
+    return Operation.objects.filter(id=row).first()
+
+
+def start(
+    *,
+    kind: str,
+    image_id: str,
+    caller_id: str,
+    payload: dict,
+    idempotency_key: str | None,
+    queue: str = Queue.DEFAULT,
+    state: str = OperationState.PENDING,
+    lease_owner: str = "",
+) -> Operation:
+    """Inserts the operation (and its idempotency key); call inside the mutation's transaction."""
+    now = timezone.now()
+    operation = Operation(
+        id=ids.new_id(ids.OPERATION),
+        kind=kind,
+        description=DESCRIPTIONS[kind],
+        created_at=now,
+        created_by=caller_id,
+        modified_at=now,
+        image_id=image_id,
+        queue=queue,
+        state=state,
+        payload=payload,
+        lease_owner=lease_owner,
+        lease_expires_at=now + LEASE if lease_owner else None,
+        progress_phase="queued" if queue == Queue.IMPORT else "",
+    )
+    if idempotency_key:
+        IdempotencyKey.objects.create(
+            caller=caller_id, key=idempotency_key, operation_id=operation.id, created_at=now
+        )
+    operation.save(force_insert=True)
+    emit_on_commit("created", operation.id)
+    if connection.vendor == "postgresql":
+        # Delivered at commit to every replica's worker (see images.worker.notify).
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_notify(%s, %s)", [NOTIFY_CHANNEL, operation.id])
+    return operation
+
+
+def retry_idempotent(caller_id: str, key: str | None, error: Exception) -> Operation:
+    """After a mutation failed (a duplicate insert, a busy or vanished image): the operation a
+    concurrent call with the same idempotency key started meanwhile, if any; else re-raise."""
+    existing = find_idempotent(caller_id, key)
+    if existing is None:
+        raise error
+    return existing
+
+
+def get(operation_id: str) -> Operation:
+    raise_if(rules.check_id(operation_id, "operation_id"))
+    operation = queries.operation_by_id(operation_id)
+    if operation is None:
+        raise NotFound(f'Operation "{operation_id}" not found')
+    return operation
+
+
+def finish_response(operation: Operation, response_any_bytes: bytes) -> None:
+    """Marks the operation done with a response; inside the finishing transaction."""
+    _finish(operation, response=response_any_bytes, error_code=None)
+
+
+def finish_error(operation: Operation, code: int, message: str) -> None:
+    """Marks the operation done with an error; inside the finishing transaction."""
+    _finish(operation, response=None, error_code=code, error_message=message)
+
+
+def _finish(operation: Operation, **result) -> None:
+    for name, value in result.items():
+        setattr(operation, name, value)
+    operation.state = OperationState.DONE
+    operation.modified_at = timezone.now()
+    operation.lease_owner = ""
+    operation.lease_expires_at = None
+    operation.save()
+
+
+def busy(image_id: str) -> FailedPrecondition:
+    return FailedPrecondition(f'Image "{image_id}" has an operation in progress; wait for it to finish')
+
+
+def purge_expired_keys() -> int:
+    deleted, _ = IdempotencyKey.objects.filter(created_at__lt=timezone.now() - IDEMPOTENCY_TTL).delete()
+    return deleted
+
+
+def batch_get(operation_ids: list[str]) -> list[Operation]:
+    """The operations with these ids, in request order; unknown ids are left out."""
+    operation_ids = list(dict.fromkeys(operation_ids))
+    if len(operation_ids) > MAX_BATCH_GET:
+        raise InvalidArgument.field("operation_ids", f"at most {MAX_BATCH_GET} operation ids per call")
+    if any(rules.check_id(operation_id, "operation_ids") for operation_id in operation_ids):
+        raise InvalidArgument.field("operation_ids", "each id must be 1 to 50 characters, without NUL")
+    rows = {row.id: row for row in Operation.objects.filter(id__in=operation_ids)}
+    return [rows[operation_id] for operation_id in operation_ids if operation_id in rows]

@@ -1,0 +1,155 @@
+"""The backend process: gRPC server with the API, health and reflection, plus the operations worker."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from concurrent import futures
+
+import grpc
+from django.conf import settings
+from django.db import connection
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from images.api.gen.imageservice.v1 import extension_pb2, extension_pb2_grpc
+from images.api.gen.yandex.cloud.compute.v1 import image_service_pb2, image_service_pb2_grpc
+from images.api.gen.yandex.cloud.operation import operation_service_pb2, operation_service_pb2_grpc
+from images.grpc.interceptor import ApiInterceptor
+from images.grpc.servicers import ExtensionServicer, ImageServicer, OperationServicer
+from images.worker import Worker
+
+log = logging.getLogger(__name__)
+
+MAX_RECEIVE_BYTES = 4 * 1024 * 1024
+MAX_SEND_BYTES = 16 * 1024 * 1024
+SERVICE_NAMES = (
+    image_service_pb2.DESCRIPTOR.services_by_name["ImageService"].full_name,
+    operation_service_pb2.DESCRIPTOR.services_by_name["OperationService"].full_name,
+    extension_pb2.DESCRIPTOR.services_by_name["ImageExtensionService"].full_name,
+)
+
+
+def _host_port(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+class BackendServer:
+    """Owns the grpc.Server, the health status and the worker; start() recovers, then serves."""
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        workers: int = 2,
+        rpc_threads: int = 16,
+        tls_cert: str = "",
+        tls_key: str = "",
+        generic_handlers: tuple = (),
+    ):
+        self.worker = Worker(threads=workers)
+        self.health = health.HealthServicer()
+        self._rpc_threads = rpc_threads
+        self._executor = futures.ThreadPoolExecutor(max_workers=rpc_threads, thread_name_prefix="rpc")
+        self.server = grpc.server(
+            self._executor,
+            interceptors=[ApiInterceptor()],
+            options=[
+                # A second server on a taken port must fail, not share it silently.
+                ("grpc.so_reuseport", 0),
+                ("grpc.max_receive_message_length", MAX_RECEIVE_BYTES),
+                ("grpc.max_send_message_length", MAX_SEND_BYTES),
+            ],
+        )
+        image_service_pb2_grpc.add_ImageServiceServicer_to_server(ImageServicer(self.worker), self.server)
+        operation_service_pb2_grpc.add_OperationServiceServicer_to_server(OperationServicer(), self.server)
+        extension_pb2_grpc.add_ImageExtensionServiceServicer_to_server(ExtensionServicer(), self.server)
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
+        if generic_handlers:
+            self.server.add_generic_rpc_handlers(generic_handlers)
+        reflection.enable_server_reflection(
+            (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), self.server
+        )
+        address = _host_port(host, port)
+        try:
+            if tls_cert and tls_key:
+                with open(tls_cert, "rb") as cert, open(tls_key, "rb") as key:
+                    credentials = grpc.ssl_server_credentials([(key.read(), cert.read())])
+                bound = self.server.add_secure_port(address, credentials)
+            else:
+                bound = self.server.add_insecure_port(address)
+        except RuntimeError:  # grpcio raises here where older versions returned 0
+            bound = 0
+        if not bound:
+            raise RuntimeError(f"could not listen on {address} (is the port taken?)")
+        self.host = host
+        self.port = bound
+        self._set_health(health_pb2.HealthCheckResponse.NOT_SERVING)
+
+    @property
+    def address(self) -> str:
+        return _host_port(self.host, self.port)
+
+    def _set_health(self, status) -> None:
+        self.health.set("", status)
+        for name in SERVICE_NAMES:
+            self.health.set(name, status)
+
+    def start(self) -> None:
+        self.server.start()
+        recovered = self.worker.recover()
+        if recovered:
+            log.info("recovered %d interrupted operation(s)", recovered)
+        self.worker.start()
+        self._set_health(health_pb2.HealthCheckResponse.SERVING)
+        log.info("serving on %s", self.address)
+
+    def stop(self, grace: float = 5.0) -> None:
+        """NOT_SERVING, finish in-flight calls, then stop the worker (imports left for recovery)."""
+        self._set_health(health_pb2.HealthCheckResponse.NOT_SERVING)
+        self.server.stop(grace).wait()
+        self.worker.stop()
+        _close_connections_of(self._executor, self._rpc_threads)
+        self._executor.shutdown(wait=True)
+
+    def wait(self) -> None:
+        self.server.wait_for_termination()
+
+
+def _close_connections_of(executor: futures.ThreadPoolExecutor, threads: int) -> None:
+    """Closes the Django connection of every executor thread (a barrier puts one task on each),
+    so no session outlives the server (PostgreSQL cannot drop a database that has one)."""
+    barrier = threading.Barrier(threads)
+
+    def close() -> None:
+        try:
+            barrier.wait(timeout=5)
+        except threading.BrokenBarrierError:
+            pass
+        connection.close()
+
+    for task in [executor.submit(close) for _ in range(threads)]:
+        task.result()
+
+
+FLOOR_METHOD = "/imageservice.bench.v1.Floor/Empty"
+
+
+def floor_handler() -> grpc.GenericRpcHandler:
+    """An empty unary method (bytes in, no bytes out): the benchmarks' floor on the same stack."""
+    empty = grpc.unary_unary_rpc_method_handler(lambda request, context: b"")
+    return grpc.method_handlers_generic_handler("imageservice.bench.v1.Floor", {"Empty": empty})
+
+
+def build_server(
+    *, host: str | None = None, port: int | None = None, workers: int = 2, **kwargs
+) -> BackendServer:
+    return BackendServer(
+        host=settings.IMAGESERVICE_GRPC_HOST if host is None else host,
+        port=settings.IMAGESERVICE_GRPC_PORT if port is None else port,
+        workers=workers,
+        tls_cert=kwargs.pop("tls_cert", settings.IMAGESERVICE_TLS_CERT),
+        tls_key=kwargs.pop("tls_key", settings.IMAGESERVICE_TLS_KEY),
+        **kwargs,
+    )

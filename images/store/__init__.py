@@ -1,0 +1,1 @@
+"""Persistence: the models, ids, and the queries (the one image list path, keyset pages, filters)."""

@@ -1,0 +1,295 @@
+"""The List filter and order_by grammar: a tokenizer and recursive-descent parser, and their ORM queries."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db.models import Q
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.lookups import Exact, In, IsNull
+
+from images.errors import InvalidArgument
+from images.rules import RULES, matches, quoted
+from images.store.models import ImageStatus
+
+# --- filter ------------------------------------------------------------------------------------
+
+PLAIN_FIELDS = ("name", "id", "family", "status")
+LABEL_PREFIX = "labels."
+STATUS_NAMES = tuple(name for name in ImageStatus.names if name != "STATUS_UNSPECIFIED")
+OPERATORS = ("=", "!=", "IN", "NOT IN")
+
+_FIELDS_HINT = "fields are name, id, family, status and labels.<key>"
+_WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-/@")
+_ESCAPES = frozenset("\"'\\")
+
+
+@dataclass(frozen=True)
+class Condition:
+    field: str  # "name", "id", "family", "status" or "labels.<key>"
+    op: str  # one of OPERATORS
+    values: tuple[str, ...]  # one value for = and !=, one or more for IN and NOT IN
+
+    @property
+    def label_key(self) -> str | None:
+        return self.field.removeprefix(LABEL_PREFIX) if self.field.startswith(LABEL_PREFIX) else None
+
+
+@dataclass(frozen=True)
+class _Token:
+    kind: str  # "word", "string", "(", ")", ",", "=", "!=", "end"
+    text: str  # the word or the string's value (unescaped)
+    position: int  # 1-based character position where the token starts
+
+    def shown(self) -> str:
+        if self.kind == "end":
+            return "end of input"
+        if self.kind == "string":
+            return f"the quoted value {quoted(self.text)}"
+        return quoted(self.text)
+
+
+def _error(description: str) -> InvalidArgument:
+    return InvalidArgument.field("filter", description)
+
+
+def _read_string(text: str, start: int) -> tuple[str, int]:
+    """The value of the string literal whose opening quote is at text[start], and the index after it."""
+    quote = text[start]
+    chars: list[str] = []
+    i = start + 1
+    while i < len(text):
+        char = text[i]
+        if char == quote:
+            return "".join(chars), i + 1
+        if char == "\\":
+            if i + 1 == len(text):
+                break
+            escaped = text[i + 1]
+            if escaped not in _ESCAPES:
+                raise _error(
+                    f"invalid escape {quoted(char + escaped)} at position {i + 1}; "
+                    "only \\\", \\' and \\\\ are allowed"
+                )
+            chars.append(escaped)
+            i += 2
+            continue
+        if char == "\x00":
+            raise _error(f"NUL character in a quoted value at position {i + 1}")
+        chars.append(char)
+        i += 1
+    raise _error(f"unterminated string at position {start + 1}")
+
+
+def _tokenize(text: str) -> list[_Token]:
+    tokens = []
+    i = 0
+    while i < len(text):
+        char = text[i]
+        if char.isspace():
+            i += 1
+        elif char in "\"'":
+            value, end = _read_string(text, i)
+            tokens.append(_Token("string", value, i + 1))
+            i = end
+        elif char in "(),=":
+            tokens.append(_Token(char, char, i + 1))
+            i += 1
+        elif char == "!":
+            if text.startswith("!=", i):
+                tokens.append(_Token("!=", "!=", i + 1))
+                i += 2
+            else:
+                raise _error(f'unexpected character "!" at position {i + 1}; did you mean "!="?')
+        elif char in _WORD_CHARS:
+            end = i
+            while end < len(text) and text[end] in _WORD_CHARS:
+                end += 1
+            tokens.append(_Token("word", text[i:end], i + 1))
+            i = end
+        else:
+            raise _error(f"unexpected character {quoted(char)} at position {i + 1}")
+    tokens.append(_Token("end", "", len(text) + 1))
+    return tokens
+
+
+class _Parser:
+    def __init__(self, tokens: list[_Token]):
+        self.tokens = tokens
+        self.index = 0
+
+    def peek(self) -> _Token:
+        return self.tokens[self.index]
+
+    def take(self) -> _Token:
+        token = self.tokens[self.index]
+        if token.kind != "end":
+            self.index += 1
+        return token
+
+    def is_keyword(self, token: _Token, keyword: str) -> bool:
+        return token.kind == "word" and token.text.upper() == keyword
+
+    def unexpected(self, token: _Token, expected: str) -> InvalidArgument:
+        if token.kind == "end":
+            return _error(f"unexpected end of input, expected {expected}")
+        return _error(f"expected {expected} at position {token.position}, found {token.shown()}")
+
+    def parse(self) -> list[Condition]:
+        if self.peek().kind == "end":
+            return []
+        conditions = [self.condition()]
+        while self.is_keyword(self.peek(), "AND"):
+            self.take()
+            conditions.append(self.condition())
+        token = self.peek()
+        if token.kind != "end":
+            raise self.unexpected(token, '"AND" or the end of the filter')
+        return conditions
+
+    def condition(self) -> Condition:
+        token = self.take()
+        if token.kind != "word":
+            raise self.unexpected(token, "a field name")
+        field = self.field(token)
+        token = self.take()
+        values: tuple[str, ...]
+        if token.kind in ("=", "!="):
+            op, values = token.kind, (self.value(field),)
+        elif self.is_keyword(token, "IN"):
+            op, values = "IN", self.value_list(field)
+        elif self.is_keyword(token, "NOT") and self.is_keyword(self.peek(), "IN"):
+            self.take()
+            op, values = "NOT IN", self.value_list(field)
+        else:
+            raise self.unexpected(token, f'"=", "!=", "IN" or "NOT IN" after {quoted(field)}')
+        return Condition(field, op, values)
+
+    def field(self, token: _Token) -> str:
+        name = token.text
+        if name in PLAIN_FIELDS:
+            return name
+        if name.startswith(LABEL_PREFIX):
+            key = name.removeprefix(LABEL_PREFIX)
+            rule = RULES["label_key"]
+            if not key or len(key) > rule.length_limit or not matches(rule, key):
+                raise _error(
+                    f"invalid label key {quoted(key)} at position {token.position + len(LABEL_PREFIX)}; "
+                    "a key has 1 to 63 lowercase letters, digits and - _ . / @, starting with a letter"
+                )
+            return name
+        raise _error(f"unknown field {quoted(name)} at position {token.position}; {_FIELDS_HINT}")
+
+    def value(self, field: str) -> str:
+        token = self.take()
+        if token.kind != "string":
+            if token.kind == "word":
+                raise _error(
+                    f"expected a quoted value at position {token.position}, found {token.shown()}; "
+                    "quote values with \" or '"
+                )
+            raise self.unexpected(token, "a quoted value")
+        if field == "status" and token.text not in STATUS_NAMES:
+            raise _error(
+                f"unknown status {quoted(token.text)} at position {token.position}; "
+                f"statuses are {', '.join(STATUS_NAMES)}"
+            )
+        return token.text
+
+    def value_list(self, field: str) -> tuple[str, ...]:
+        token = self.take()
+        if token.kind != "(":
+            raise self.unexpected(token, '"(" to start a list of values')
+        values = [self.value(field)]
+        while True:
+            token = self.take()
+            if token.kind == ")":
+                return tuple(values)
+            if token.kind != ",":
+                raise self.unexpected(token, '"," or ")"')
+            values.append(self.value(field))
+
+
+def parse_filter(text: str) -> list[Condition]:
+    """The conditions of a List filter (empty for an empty filter); InvalidArgument on field `filter`."""
+    limit = RULES["filter"].length_limit
+    if len(text) > limit:
+        raise _error(f"must be at most {limit} characters")
+    return _Parser(_tokenize(text)).parse()
+
+
+def _label_q(key: str, values: Iterable[str], *, negated: bool) -> Q:
+    value = KeyTextTransform(key, "labels")
+    values = list(values)
+    matched = Q(Exact(value, values[0])) if len(values) == 1 else Q(In(value, values))
+    if not negated:
+        return Q(labels__has_key=key) & matched
+    # A missing key yields SQL NULL, and NOT (NULL = 'v') is not true: say "no such key" outright.
+    return Q(IsNull(value, True)) | ~matched
+
+
+def _condition_q(condition: Condition) -> Q:
+    negated = condition.op in ("!=", "NOT IN")
+    key = condition.label_key
+    if key is not None:
+        return _label_q(key, condition.values, negated=negated)
+    values: list[str | int] = list(condition.values)
+    if condition.field == "status":
+        values = [ImageStatus.__members__[name].value for name in condition.values]
+    q = Q(**{condition.field: values[0]}) if len(values) == 1 else Q(**{f"{condition.field}__in": values})
+    return ~q if negated else q
+
+
+def filter_q(conditions: Iterable[Condition]) -> Q:
+    """The Image queryset condition for parsed filter conditions (all of them must hold)."""
+    q = Q()
+    for condition in conditions:
+        q &= _condition_q(condition)
+    return q
+
+
+# --- order_by ----------------------------------------------------------------------------------
+
+ORDER_FIELDS = {"id": "id", "name": "name", "createdAt": "created_at"}
+
+
+@dataclass(frozen=True)
+class Ordering:
+    field: str  # the model field: "id", "name" or "created_at"
+    descending: bool = False
+
+    def order_fields(self) -> list[tuple[str, bool]]:
+        """The keyset order: the field, then id as tie-breaker in the same direction."""
+        if self.field == "id":
+            return [("id", self.descending)]
+        return [(self.field, self.descending), ("id", self.descending)]
+
+
+def parse_order_by(text: str) -> Ordering:
+    """`<field> [asc|desc]` with fields id, name, createdAt; `id asc` when empty."""
+    limit = RULES["order_by"].length_limit
+    if len(text) > limit:
+        raise InvalidArgument.field("order_by", f"must be at most {limit} characters")
+    words = text.split()
+    if not words:
+        return Ordering("id")
+    field = ORDER_FIELDS.get(words[0])
+    if field is None:
+        raise InvalidArgument.field(
+            "order_by", f"unknown field {quoted(words[0])}; fields are id, name and createdAt"
+        )
+    if len(words) == 1:
+        return Ordering(field)
+    direction = words[1].lower()
+    if direction not in ("asc", "desc"):
+        raise InvalidArgument.field(
+            "order_by", f"expected asc or desc after {quoted(words[0])}, found {quoted(words[1])}"
+        )
+    if len(words) > 2:
+        raise InvalidArgument.field(
+            "order_by",
+            f"unexpected {quoted(words[2])} after {quoted(' '.join(words[:2]))}; "
+            "the form is <field> [asc|desc]",
+        )
+    return Ordering(field, descending=direction == "desc")
