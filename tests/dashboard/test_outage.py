@@ -15,7 +15,7 @@ UNREACHABLE = "The image service is not reachable"
 @pytest.fixture
 def outage(dashboard):
     """stop() and restart() the real backend; the restarted server listens on the same port."""
-    from images.server import build_server
+    from images.grpc.server import build_server
 
     class Outage:
         stopped = False
