@@ -8,12 +8,13 @@ from prometheus_client.parser import text_string_to_metric_families
 
 
 class Scrape:
-    """One scrape of `url`: samples by name, each a list of (labels, value)."""
+    """One scrape of `url` (or its `text`): samples by name, each a list of (labels, value)."""
 
-    def __init__(self, url: str, headers: dict[str, str] | None = None):
-        request = urllib.request.Request(url, headers=headers or {})
-        with urllib.request.urlopen(request, timeout=10) as response:
-            self.text = response.read().decode()
+    def __init__(self, url: str = "", *, text: str = ""):
+        if url:
+            with urllib.request.urlopen(url, timeout=10) as response:
+                text = response.read().decode()
+        self.text = text
         self.samples: dict[str, list[tuple[dict[str, str], float]]] = {}
         for family in text_string_to_metric_families(self.text):
             for sample in family.samples:
