@@ -39,6 +39,11 @@ IMPORT_FAILURES = Counter(
     "Imports that did not finish, by reason: policy, download, format, stalled, cancelled, interrupted, internal.",
     ["reason"],
 )
+# Every series exists from the start (at 0), so rate() and increase() see the first event.
+for _kind in ("create", "update", "delete"):  # images.store.models.OperationKind
+    OPERATIONS_STARTED.labels(_kind)
+    for _outcome in ("done", "failed", "cancelled"):
+        OPERATIONS_FINISHED.labels(_kind, _outcome)
 for _reason in ("policy", "download", "format", "stalled", "cancelled", "interrupted", "internal"):
     IMPORT_FAILURES.labels(_reason)
 for _phase in ("download", "inspect", "store"):
