@@ -84,6 +84,20 @@ def backend_table(runs: dict[str, dict]) -> None:
         "≤ 1.20",
     )
     add("List(1000) p50 (ms)", [f"{r['list1000']['p50']:.2f}" for r in runs.values()], "< 30")
+    for key, label in (("floor", "floor"), ("get", "Get"), ("list100", "List(100)")):
+        add(
+            f"{label} p50 metrics off / on (ms)",
+            [f"{r['metrics']['off'][key]:.3f} / {r['metrics']['on'][key]:.3f}" for r in runs.values()],
+            "",
+        )
+        add(
+            f"{label} cost of metrics",
+            [
+                f"{(r['metrics']['on'][key] / r['metrics']['off'][key] - 1) * 100:+.1f}%"
+                for r in runs.values()
+            ],
+            "< 10%",
+        )
     add("Create→READY p50 (ms)", [f"{r['create']['p50']:.2f}" for r in runs.values()], "< 50")
     add("Create→READY sustained (ops/s)", [f"{r['create']['ops8']:.0f}" for r in runs.values()], "≥ 100")
     _print_table(["backend metric", *names, "target"], rows)

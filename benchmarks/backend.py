@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import statistics
 import time
 from pathlib import Path
 
@@ -58,9 +59,79 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
+    results["metrics"] = metrics_cost(token, seeded, log_path)
     results["seed_seconds"] = seed_seconds
     results["database"] = connection.vendor
     print(json.dumps(results))
+
+
+def metrics_cost(token, seeded, log_path) -> dict:
+    """Get, floor and List(100) on a server without metrics and one with --metrics-port (scraped
+    during the run), measured in alternating rounds so both see the same machine load."""
+    import urllib.request
+
+    from benchmarks.harness import free_port, latency, start_backend
+    from images.api.gen.yandex.cloud.compute.v1 import image_service_pb2 as isv
+    from images.api.gen.yandex.cloud.compute.v1 import image_service_pb2_grpc
+    from images.grpc.server import FLOOR_METHOD
+
+    env = dict(os.environ, IMAGESERVICE_LOG_LEVEL="WARNING")
+    ports = {"off": free_port(), "on": free_port()}
+    metrics_port = free_port()
+    servers = []
+    with open(log_path, "a") as log:
+        servers.append(start_backend(ports["off"], "--workers", "1", "--bench-floor", env=env, log=log))
+        servers.append(
+            start_backend(
+                ports["on"],
+                "--workers",
+                "1",
+                "--bench-floor",
+                "--metrics-port",
+                str(metrics_port),
+                env=env,
+                log=log,
+            )
+        )
+    metadata = (("authorization", f"Bearer {token}"),)
+    image_id = seeded[len(seeded) // 2]
+    samples: dict[str, dict[str, list[float]]] = {
+        mode: {"floor": [], "get": [], "list100": []} for mode in ports
+    }
+    channels = {mode: grpc.insecure_channel(f"127.0.0.1:{port}") for mode, port in ports.items()}
+    try:
+        calls = {}
+        for mode, channel in channels.items():
+            images = image_service_pb2_grpc.ImageServiceStub(channel)
+            floor = channel.unary_unary(FLOOR_METHOD, request_serializer=None, response_deserializer=None)
+            calls[mode] = {
+                "floor": lambda floor=floor: floor(b"", metadata=metadata, timeout=5),
+                "get": lambda images=images: images.Get(
+                    isv.GetImageRequest(image_id=image_id), metadata=metadata, timeout=5
+                ),
+                "list100": lambda images=images: images.List(
+                    isv.ListImagesRequest(folder_id=FOLDER, page_size=100), metadata=metadata, timeout=10
+                ),
+            }
+        for _ in range(5):
+            for mode in ("off", "on"):
+                for name, call in calls[mode].items():
+                    count = 200 if name == "list100" else 1000
+                    samples[mode][name].append(latency(call, count=count, warmup=50)["p50"])
+            with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10) as response:
+                scraped = response.read()
+        assert b"imageservice_rpc_requests_total" in scraped
+    finally:
+        for channel in channels.values():
+            channel.close()
+        for server in servers:
+            server.terminate()
+            server.wait(timeout=30)
+    # The median of the rounds' p50s: one noisy round on a shared machine does not decide.
+    return {
+        mode: {name: statistics.median(values) for name, values in by_name.items()}
+        for mode, by_name in samples.items()
+    }
 
 
 def measure(address, token, seeded, latency, throughput) -> dict:

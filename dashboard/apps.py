@@ -9,5 +9,7 @@ class DashboardConfig(AppConfig):
 
     def ready(self):
         from dashboard import accounts
+        from images import telemetry
 
         accounts.connect_signals()
+        telemetry.setup_tracing("imageservice-dashboard")

@@ -14,7 +14,10 @@ from django.conf import settings
 from google.protobuf import field_mask_pb2
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
+from opentelemetry import trace
 
+from dashboard import metrics
+from images import telemetry
 from images.api.gen.imageservice.v1 import extension_pb2, extension_pb2_grpc
 from images.api.gen.yandex.cloud.compute.v1 import image_pb2, image_service_pb2, image_service_pb2_grpc
 from images.api.gen.yandex.cloud.operation import (
@@ -146,6 +149,31 @@ def translate(error: grpc.RpcError) -> BackendError:
     return _ERRORS.get(code, BackendError)(details or code.name, code)
 
 
+class _Telemetry(grpc.UnaryUnaryClientInterceptor):
+    """Times every call per RPC and, when tracing is on, wraps it in a client span whose W3C
+    `traceparent` goes along in the metadata, so the backend continues the web request's trace."""
+
+    def intercept_unary_unary(self, continuation, client_call_details, request):
+        rpc = client_call_details.method
+        rpc = rpc.decode() if isinstance(rpc, bytes) else rpc
+        tracer = telemetry.tracer(__name__)
+        if tracer is None:
+            return self._timed(rpc, continuation, client_call_details, request)
+        with tracer.start_as_current_span(rpc.lstrip("/"), kind=trace.SpanKind.CLIENT) as span:
+            metadata = list(client_call_details.metadata or ())
+            telemetry.inject(metadata)
+            call = self._timed(rpc, continuation, client_call_details._replace(metadata=metadata), request)
+            span.set_attribute("rpc.grpc.status_code", call.code().name)
+            return call
+
+    @staticmethod
+    def _timed(rpc: str, continuation, client_call_details, request):
+        started = time.perf_counter()
+        call = continuation(client_call_details, request)
+        metrics.BACKEND_CALL_SECONDS.labels(rpc, call.code().name).observe(time.perf_counter() - started)
+        return call
+
+
 @dataclass(frozen=True)
 class _Stubs:
     key: tuple[str, str]
@@ -184,6 +212,7 @@ class _Channel:
                 channel = grpc.secure_channel(address, credentials, options=options)
             else:
                 channel = grpc.insecure_channel(address, options=options)
+            channel = grpc.intercept_channel(channel, _Telemetry())
             self._channel, self._key = channel, key
             self._stubs = _Stubs(
                 key,

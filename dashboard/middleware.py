@@ -14,8 +14,10 @@ from django.template.response import TemplateResponse
 from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import HttpResponseClientRedirect, push_url, reswap, retarget
+from opentelemetry import trace
 
 from dashboard.backend import BackendError, Unauthenticated
+from images import telemetry
 
 log = logging.getLogger(__name__)
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
@@ -30,9 +32,33 @@ class RequestIdMiddleware:
     def __call__(self, request):
         incoming = request.headers.get("X-Request-ID", "")
         request.request_id = incoming if _REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
-        response = self.get_response(request)
+        with telemetry.log_context(request_id=request.request_id):
+            response = self.get_response(request)
         response["X-Request-ID"] = request.request_id
         return response
+
+
+class TraceMiddleware:
+    """A server span per web request when tracing is on; the gRPC client continues it in the backend."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        tracer = telemetry.tracer(__name__)
+        if tracer is None:
+            return self.get_response(request)
+        with tracer.start_as_current_span(
+            request.method, kind=trace.SpanKind.SERVER, attributes={"request.id": request.request_id}
+        ) as span:
+            response = self.get_response(request)
+            match = request.resolver_match
+            if match is not None:
+                span.update_name(f"{request.method} {match.route}")
+            span.set_attribute("http.response.status_code", response.status_code)
+            if response.status_code >= 500:
+                span.set_status(trace.StatusCode.ERROR)
+            return response
 
 
 class NoStoreMiddleware:

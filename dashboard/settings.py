@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 
 from images.settings_base import *  # noqa: F403
-from images.settings_base import BASE_DIR, VAR_DIR
+from images.settings_base import BASE_DIR, VAR_DIR, env_bool
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -131,3 +131,14 @@ CACHES = {
 # (dashboard/accounts.py says what that delays and what it never does).
 AUTHENTICATION_BACKENDS = ["dashboard.accounts.CachedAccountBackend"]
 DASHBOARD_ACCOUNT_CACHE_SECONDS = float(os.environ.get("DASHBOARD_ACCOUNT_CACHE_SECONDS", "5"))
+
+# --- Observability ---------------------------------------------------------------------------
+# Prometheus metrics at /metrics: off by default; when on, only loopback clients and callers with
+# `Authorization: Bearer <DASHBOARD_METRICS_TOKEN>` may read them (behind a reverse proxy on the
+# same host every client looks like loopback: set a token and block /metrics at the proxy).
+DASHBOARD_METRICS_ENABLED = env_bool("DASHBOARD_METRICS_ENABLED", False)
+DASHBOARD_METRICS_TOKEN = os.environ.get("DASHBOARD_METRICS_TOKEN", "")
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("dashboard.middleware.RequestIdMiddleware") + 1, "dashboard.middleware.TraceMiddleware"
+)
+MIDDLEWARE.insert(0, "dashboard.metrics.RequestMetricsMiddleware")

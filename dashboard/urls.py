@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.http import HttpResponse
 from django.urls import path, register_converter
 
+from dashboard import metrics
 from dashboard.converters import IdConverter
 from dashboard.views import auth, changes, families, images, operations
 
@@ -17,6 +18,7 @@ def healthz(request):
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics.metrics_view, name="metrics"),
     path("login/", auth.login_view, name="login"),
     path("logout/", auth.logout_view, name="logout"),
     path("", images.home, name="home"),

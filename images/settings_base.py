@@ -10,6 +10,8 @@ from typing import Any
 
 import dj_database_url
 
+from images.telemetry import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("IMAGESERVICE_VAR_DIR", BASE_DIR / "var"))
 VAR_DIR.mkdir(parents=True, exist_ok=True)  # SQLite files live here; a fresh clone has none
@@ -61,10 +63,7 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("IMAGESERVICE_LOG_LEVEL", "INFO")},
-}
+# IMAGESERVICE_LOG_FORMAT=json: one JSON object per line; either way no token or query string.
+LOGGING = logging_config(
+    os.environ.get("IMAGESERVICE_LOG_FORMAT", "plain"), os.environ.get("IMAGESERVICE_LOG_LEVEL", "INFO")
+)

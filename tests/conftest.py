@@ -105,11 +105,11 @@ def data_dir(settings, tmp_path):
 
 
 @contextmanager
-def running_backend(*, workers: int):
+def running_backend(*, workers: int, **options):
     """A real server on 127.0.0.1:0 against the test database, stopped (connections closed) after."""
     from images.grpc.server import build_server
 
-    server = build_server(host="127.0.0.1", port=0, workers=workers, tls_cert="", tls_key="")
+    server = build_server(host="127.0.0.1", port=0, workers=workers, tls_cert="", tls_key="", **options)
     server.start()
     handle = Backend(server)
     try:

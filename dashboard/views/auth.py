@@ -15,7 +15,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from dashboard import throttle
+from dashboard import metrics, throttle
 
 
 def _next_url(request) -> str:
@@ -45,12 +45,14 @@ def login_view(request):
                 f"Too many failed sign-ins. Try again in {minutes} minute{'s' if minutes != 1 else ''}."
             )
             status = 429
+            metrics.LOGIN_THROTTLED.inc()
         elif form.is_valid():
             throttle.record_success(limits)
             login(request, form.get_user())
             return redirect(_next_url(request))
         else:
             throttle.record_failure(limits)
+            metrics.LOGIN_FAILURES.inc()
             status = 400
     context = {"form": form, "next": _next_url(request), "locked_message": locked_message}
     return TemplateResponse(request, "login.html", context, status=status)

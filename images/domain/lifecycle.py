@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from google.rpc import code_pb2
 
-from images import rules
+from images import metrics, rules
 from images.domain import operations
 from images.errors import NotFound
 from images.importer import BlobStore
@@ -133,6 +133,7 @@ def cancel(operation_id: str) -> Operation:
             operation.cancel_requested = True
             operation.modified_at = timezone.now()
             operation.save(update_fields=["cancel_requested", "modified_at"])
+            transaction.on_commit(metrics.OPERATION_CANCEL_REQUESTS.inc)
         if operation.state == OperationState.PENDING:
             roll_back(operation)
             operations.finish_error(operation, code_pb2.CANCELLED, CANCELLED_MESSAGE)

@@ -10,8 +10,9 @@ from datetime import timedelta
 
 from django.db import connection, transaction
 from django.utils import timezone
+from google.rpc import code_pb2
 
-from images import rules
+from images import metrics, rules, telemetry
 from images.errors import FailedPrecondition, InvalidArgument, NotFound, raise_if
 from images.store import ids, queries
 from images.store.models import IdempotencyKey, Operation, OperationKind, OperationState, Queue
@@ -80,6 +81,8 @@ def start(
 ) -> Operation:
     """Inserts the operation (and its idempotency key); call inside the mutation's transaction."""
     now = timezone.now()
+    if telemetry.enabled():  # the worker's span for this operation links to the request's
+        payload = {**payload, "traceparent": telemetry.traceparent()}
     operation = Operation(
         id=ids.new_id(ids.OPERATION),
         kind=kind,
@@ -101,6 +104,7 @@ def start(
         )
     operation.save(force_insert=True)
     emit_on_commit("created", operation.id)
+    transaction.on_commit(metrics.OPERATIONS_STARTED.labels(kind).inc)
     if connection.vendor == "postgresql":
         # Delivered at commit to every replica's worker (see images.worker.notify).
         with connection.cursor() as cursor:
@@ -143,6 +147,13 @@ def _finish(operation: Operation, **result) -> None:
     operation.lease_owner = ""
     operation.lease_expires_at = None
     operation.save()
+    transaction.on_commit(metrics.OPERATIONS_FINISHED.labels(operation.kind, _outcome(operation)).inc)
+
+
+def _outcome(operation: Operation) -> str:
+    if operation.error_code is None:
+        return "done"
+    return "cancelled" if operation.error_code == code_pb2.CANCELLED else "failed"
 
 
 def busy(image_id: str) -> FailedPrecondition:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import logging
 import time
@@ -9,11 +10,15 @@ import uuid
 from dataclasses import dataclass
 
 import grpc
+from django.db import OperationalError, connection
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
+from opentelemetry import trace
 
+from images import metrics, telemetry
 from images.domain.auth import Caller, TokenAuthenticator, authorize
 from images.errors import InvalidArgument, ServiceError
+from images.grpc import metrics as rpc_metrics
 
 log = logging.getLogger("images.rpc")
 
@@ -50,8 +55,11 @@ def status_of(error: ServiceError) -> grpc.Status:
 
 
 class ApiInterceptor(grpc.ServerInterceptor):
-    def __init__(self, authenticator: TokenAuthenticator | None = None):
+    """`metrics`: count every call in images.grpc.metrics (off unless the server serves them)."""
+
+    def __init__(self, authenticator: TokenAuthenticator | None = None, *, metrics: bool = False):
         self.authenticator = authenticator or TokenAuthenticator()
+        self.metrics = metrics
 
     def intercept_service(self, continuation, handler_call_details):
         handler = continuation(handler_call_details)
@@ -60,6 +68,7 @@ class ApiInterceptor(grpc.ServerInterceptor):
             return handler
         metadata = dict(handler_call_details.invocation_metadata or ())
         inner = handler.unary_unary
+        record = self.metrics
 
         def behavior(request, context):
             started = time.perf_counter()
@@ -68,35 +77,68 @@ class ApiInterceptor(grpc.ServerInterceptor):
             context.send_initial_metadata((("x-request-id", request_id),))
             caller_id = "-"
             code = "OK"
+            tracer = telemetry.tracer(__name__)
+            span = None
+            if tracer is not None:
+                span = tracer.start_span(
+                    method.lstrip("/"), context=telemetry.extract(metadata), kind=trace.SpanKind.SERVER
+                )
             try:
-                caller = self.authenticator.authenticate(metadata.get("authorization"))
-                caller_id = caller.id
-                authorize(caller, method)
-                token = _current.set(CallContext(caller, request_id, metadata.get("idempotency-key") or None))
-                try:
-                    return inner(request, context)
-                finally:
-                    _current.reset(token)
+                with _in_span(span), telemetry.log_context(request_id=request_id):
+                    caller = self.authenticator.authenticate(metadata.get("authorization"))
+                    caller_id = caller.id
+                    authorize(caller, method)
+                    token = _current.set(
+                        CallContext(caller, request_id, metadata.get("idempotency-key") or None)
+                    )
+                    try:
+                        if tracer is None:
+                            return inner(request, context)
+                        with (
+                            tracer.start_as_current_span("service"),
+                            connection.execute_wrapper(_sql_spans(tracer)),
+                        ):
+                            return inner(request, context)
+                    finally:
+                        _current.reset(token)
             except ServiceError as error:
                 code = code_pb2.Code.Name(error.code)
                 context.abort_with_status(status_of(error))
             except Exception as error:
                 if context.code() is not None:  # the handler aborted on purpose
-                    code = str(context.code())
+                    code = context.code().name
                     raise
                 code = "INTERNAL"
+                if _sqlite_busy(error):
+                    metrics.SQLITE_BUSY.inc()
                 log.exception(
                     "unhandled error in %s request_id=%s: %s", method, request_id, type(error).__name__
                 )
                 context.abort(grpc.StatusCode.INTERNAL, "internal error")
             finally:
+                elapsed = time.perf_counter() - started
+                if record:
+                    rpc_metrics.RPC_REQUESTS.labels(method, code).inc()
+                    rpc_metrics.RPC_SECONDS.labels(method, code).observe(elapsed)
+                if span is not None:
+                    span.set_attribute("rpc.grpc.status_code", code)
+                    if code != "OK":
+                        span.set_status(trace.StatusCode.ERROR, code)
+                    span.end()
                 log.info(
                     "rpc method=%s code=%s ms=%.2f request_id=%s caller=%s",
                     method,
                     code,
-                    (time.perf_counter() - started) * 1000,
+                    elapsed * 1000,
                     request_id,
                     caller_id,
+                    extra={
+                        "method": method,
+                        "code": code,
+                        "ms": round(elapsed * 1000, 2),
+                        "request_id": request_id,
+                        "caller": caller_id,
+                    },
                 )
 
         return grpc.unary_unary_rpc_method_handler(
@@ -104,3 +146,24 @@ class ApiInterceptor(grpc.ServerInterceptor):
             request_deserializer=handler.request_deserializer,
             response_serializer=handler.response_serializer,
         )
+
+
+def _in_span(span):
+    """The span made current for the call (a no-op context without tracing)."""
+    return trace.use_span(span, end_on_exit=False) if span is not None else contextlib.nullcontext()
+
+
+def _sql_spans(tracer):
+    """A Django execute wrapper: one client span per SQL statement (the statement, never its values)."""
+
+    def wrapper(execute, sql, params, many, context):
+        with tracer.start_as_current_span(
+            "sql", kind=trace.SpanKind.CLIENT, attributes={"db.statement": sql[:2000]}
+        ):
+            return execute(sql, params, many, context)
+
+    return wrapper
+
+
+def _sqlite_busy(error: BaseException) -> bool:
+    return isinstance(error, OperationalError) and "locked" in str(error)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from concurrent import futures
+from wsgiref.simple_server import WSGIServer
 
 import grpc
 from django.conf import settings
@@ -15,6 +16,7 @@ from grpc_reflection.v1alpha import reflection
 from images.api.gen.imageservice.v1 import extension_pb2, extension_pb2_grpc
 from images.api.gen.yandex.cloud.compute.v1 import image_service_pb2, image_service_pb2_grpc
 from images.api.gen.yandex.cloud.operation import operation_service_pb2, operation_service_pb2_grpc
+from images.grpc import metrics as rpc_metrics
 from images.grpc.interceptor import ApiInterceptor
 from images.grpc.servicers import ExtensionServicer, ImageServicer, OperationServicer
 from images.worker import Worker
@@ -47,6 +49,8 @@ class BackendServer:
         tls_cert: str = "",
         tls_key: str = "",
         generic_handlers: tuple = (),
+        metrics_port: int | None = None,
+        metrics_host: str = "127.0.0.1",
     ):
         self.worker = Worker(threads=workers)
         self.health = health.HealthServicer()
@@ -54,7 +58,7 @@ class BackendServer:
         self._executor = futures.ThreadPoolExecutor(max_workers=rpc_threads, thread_name_prefix="rpc")
         self.server = grpc.server(
             self._executor,
-            interceptors=[ApiInterceptor()],
+            interceptors=[ApiInterceptor(metrics=metrics_port is not None)],
             options=[
                 # A second server on a taken port must fail, not share it silently.
                 ("grpc.so_reuseport", 0),
@@ -85,18 +89,29 @@ class BackendServer:
             raise RuntimeError(f"could not listen on {address} (is the port taken?)")
         self.host = host
         self.port = bound
+        self._metrics_address = None if metrics_port is None else (metrics_host, metrics_port)
+        self.metrics_server: WSGIServer | None = None
         self._set_health(health_pb2.HealthCheckResponse.NOT_SERVING)
 
     @property
     def address(self) -> str:
         return _host_port(self.host, self.port)
 
+    @property
+    def metrics_port(self) -> int | None:
+        """The /metrics HTTP port once started (None when metrics are off)."""
+        return self.metrics_server.server_address[1] if self.metrics_server else None
+
     def _set_health(self, status) -> None:
+        rpc_metrics.HEALTH_SERVING.set(1 if status == health_pb2.HealthCheckResponse.SERVING else 0)
         self.health.set("", status)
         for name in SERVICE_NAMES:
             self.health.set(name, status)
 
     def start(self) -> None:
+        if self._metrics_address is not None:
+            self.metrics_server = rpc_metrics.serve(*self._metrics_address)
+            log.info("metrics on http://%s:%s/metrics", self._metrics_address[0], self.metrics_port)
         self.server.start()
         recovered = self.worker.recover()
         if recovered:
@@ -112,6 +127,10 @@ class BackendServer:
         self.worker.stop()
         _close_connections_of(self._executor, self._rpc_threads)
         self._executor.shutdown(wait=True)
+        if self.metrics_server is not None:
+            self.metrics_server.shutdown()
+            self.metrics_server.server_close()
+            self.metrics_server = None
 
     def wait(self) -> None:
         self.server.wait_for_termination()
@@ -151,5 +170,7 @@ def build_server(
         workers=workers,
         tls_cert=kwargs.pop("tls_cert", settings.IMAGESERVICE_TLS_CERT),
         tls_key=kwargs.pop("tls_key", settings.IMAGESERVICE_TLS_KEY),
+        metrics_port=kwargs.pop("metrics_port", settings.IMAGESERVICE_METRICS_PORT),
+        metrics_host=kwargs.pop("metrics_host", settings.IMAGESERVICE_METRICS_HOST),
         **kwargs,
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -42,6 +43,8 @@ class ImportResult:
     storage_size: int  # bytes stored
     virtual_size: int  # from the image header (the file size for raw)
     disk_format: str  # "qcow2" | "vmdk" | "vhd" | "raw"
+    # Seconds per phase: download (network and writing), inspect (header checks), store (fsync, rename).
+    phase_seconds: tuple[tuple[str, float], ...] = ()
 
 
 def run_import(
@@ -69,15 +72,22 @@ def run_import(
             store.writer(temp_label) as blob,
             open_download(target, policy=policy, cancel=cancel, resolver=resolver) as body,
         ):
+            started = time.perf_counter()
+            inspecting = 0.0
             progress(0, body.total)
             for chunk in body.chunks():
+                before = time.perf_counter()
                 inspector.feed(chunk)  # refuses as early as the header allows
+                inspecting += time.perf_counter() - before
                 blob.write(chunk)
                 progress(body.done, body.total)
             if cancel.is_set():
                 raise ImportCancelled()
+            downloaded = time.perf_counter()
             result = inspector.finish()
+            inspected = time.perf_counter()
             sha256 = blob.commit()
+            stored = time.perf_counter()
     except ImageRejected as rejected:
         log.info("import from %s refused: %s", target.display_url, rejected.message)
         raise
@@ -94,4 +104,9 @@ def run_import(
         storage_size=blob.size,
         virtual_size=result.virtual_size,
         disk_format=result.disk_format,
+        phase_seconds=(
+            ("download", downloaded - started - inspecting),
+            ("inspect", inspecting + inspected - downloaded),
+            ("store", stored - inspected),
+        ),
     )

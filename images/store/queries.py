@@ -12,12 +12,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 from django.db import connection
 from django.db.models import Q, QuerySet
 
+from images import metrics
 from images.store import pagination
 from images.store.models import Image, ImageStatus, Operation
 
@@ -176,10 +178,14 @@ def image_page(
             pagination.from_token_value(Image, name, value)
             for (name, _), value in zip(fields, values, strict=True)
         ]
+    started = time.perf_counter()
     if not where and all(name in ("id", "name") for name, _ in fields):
+        shape = "precompiled"
         rows = _compiled_page(fields, bool(last), page_size + 1).rows(folder_id, *last)
     else:
+        shape = "filtered" if where else "ordered"
         rows = list(_page_queryset(folder_id, where, fields, last, page_size + 1))
+    metrics.LIST_QUERY_SECONDS.labels(shape).observe(time.perf_counter() - started)
     next_token = ""
     if len(rows) > page_size:
         rows = rows[:page_size]

@@ -7,6 +7,7 @@ import logging
 from django.db import connection, transaction
 from google.rpc import code_pb2
 
+from images import telemetry
 from images.domain import lifecycle
 from images.store.models import Operation, OperationState, Queue
 
@@ -33,7 +34,16 @@ def process_one(*, check_first: bool) -> bool:
             if operation is None:
                 return False
             claimed = operation.id
-            lifecycle.finish_locked(operation)
+            tracer = telemetry.tracer(__name__)
+            if tracer is None:
+                lifecycle.finish_locked(operation)
+            else:
+                with tracer.start_as_current_span(
+                    f"operation {operation.kind}",
+                    links=telemetry.link_to(operation.payload.get("traceparent", "")),
+                    attributes={"operation.id": operation.id},
+                ):
+                    lifecycle.finish_locked(operation)
     except Exception:
         if not claimed:
             raise

@@ -13,7 +13,7 @@ import time
 from django.conf import settings
 from google.rpc import code_pb2
 
-from images import importer
+from images import importer, metrics, telemetry
 from images.domain import lifecycle
 from images.importer.isolated import run_import_isolated
 from images.store.models import Operation, OperationState
@@ -54,8 +54,30 @@ def run_import(operation: Operation, uri: str, *, cancel: threading.Event, aband
 
     When `abandon` is set (shutdown) the operation is left running, for the next start's recovery.
     """
+    tracer = telemetry.tracer(__name__)
+    if tracer is None:
+        _run_import(operation, uri, cancel=cancel, abandon=abandon)
+        return
+    with tracer.start_as_current_span(
+        "import",
+        links=telemetry.link_to(operation.payload.get("traceparent", "")),
+        attributes={"operation.id": operation.id},
+    ):
+        _run_import(operation, uri, cancel=cancel, abandon=abandon)
+
+
+def _run_import(operation: Operation, uri: str, *, cancel: threading.Event, abandon: threading.Event) -> None:
     progress = ProgressWriter(operation.id)
+    downloaded = [0]
+
+    def on_progress(done: int, total: int) -> None:
+        if done > downloaded[0]:
+            metrics.IMPORT_BYTES.inc(done - downloaded[0])
+            downloaded[0] = done
+        progress("downloading", done, total)
+
     imported: lifecycle.ImportedData | None = None
+    metrics.IMPORTS_ACTIVE.inc()
     try:
         try:
             result = run_import_isolated(
@@ -63,16 +85,22 @@ def run_import(operation: Operation, uri: str, *, cancel: threading.Event, aband
                 policy=importer.ImportPolicy.from_settings(),
                 store_root=settings.IMAGESERVICE_DATA_DIR,
                 cancel=cancel,
-                progress=lambda done, total: progress("downloading", done, total),
+                progress=on_progress,
                 temp_label=operation.id,
             )
         except importer.ImportCancelled:
             _cancelled(operation, abandon)
             return
         except (importer.ImageRejected, importer.UrlRejected) as rejected:
+            metrics.IMPORT_FAILURES.labels(
+                "policy" if isinstance(rejected, importer.UrlRejected) else "format"
+            ).inc()
             raise lifecycle.OperationFailed(code_pb2.INVALID_ARGUMENT, rejected.message) from rejected
         except importer.FetchFailed as failed:
+            metrics.IMPORT_FAILURES.labels("stalled" if _stalled(failed.detail) else "download").inc()
             raise lifecycle.OperationFailed(code_pb2.UNAVAILABLE, failed.message) from failed
+        for phase, seconds in result.phase_seconds:
+            metrics.IMPORT_PHASE_SECONDS.labels(phase).observe(seconds)
         imported = lifecycle.ImportedData(
             blob=result.sha256, storage_size=result.storage_size, virtual_size=result.virtual_size
         )
@@ -83,16 +111,25 @@ def run_import(operation: Operation, uri: str, *, cancel: threading.Event, aband
     except lifecycle.OperationFailed as failure:
         lifecycle.fail(operation.id, failure.code, failure.message, imported.blob if imported else "")
     except Exception:
+        metrics.IMPORT_FAILURES.labels("internal").inc()
         log.exception("operation %s failed unexpectedly", operation.id)
         lifecycle.fail(
             operation.id, code_pb2.INTERNAL, lifecycle.INTERNAL_MESSAGE, imported.blob if imported else ""
         )
+    finally:
+        metrics.IMPORTS_ACTIVE.dec()
+
+
+def _stalled(detail: str) -> bool:
+    """A download that stopped moving: no data within the read timeout, or past its deadline."""
+    return detail.startswith("no data for") or "timed out" in detail or "took longer than" in detail
 
 
 def _cancelled(operation: Operation, abandon: threading.Event, orphan_blob: str = "") -> None:
     if abandon.is_set():
         log.info("operation %s abandoned at shutdown; it is recovered at the next start", operation.id)
         return
+    metrics.IMPORT_FAILURES.labels("cancelled").inc()
     lifecycle.fail(operation.id, code_pb2.CANCELLED, lifecycle.CANCELLED_MESSAGE, orphan_blob)
 
 
@@ -100,4 +137,5 @@ def fail_interrupted(operation: Operation) -> None:
     """Ends an import whose process died: its URI is gone, and so is its partial download."""
     # The interrupted process's partial download is named after the operation.
     importer.BlobStore(settings.IMAGESERVICE_DATA_DIR).remove_temp(operation.id)
+    metrics.IMPORT_FAILURES.labels("interrupted").inc()
     lifecycle.fail(operation.id, code_pb2.ABORTED, INTERRUPTED_MESSAGE)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from django.conf import settings
 from django.db import close_old_connections, connection
@@ -10,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 from google.rpc import code_pb2
 
+from images import metrics
 from images.domain import lifecycle
 from images.importer import BlobStore
 from images.store.models import Operation, OperationState, Queue
@@ -37,6 +39,7 @@ def recover(owner: str, liveness: Liveness | None) -> int:
     On PostgreSQL (`liveness` given) only the work of dead workers: an expired lease, or an owner
     that no longer holds its liveness lock.
     """
+    started = time.perf_counter()
     now = timezone.now()
     orphans = Operation.objects.filter(state=OperationState.RUNNING)
     if liveness is not None:
@@ -53,4 +56,6 @@ def recover(owner: str, liveness: Liveness | None) -> int:
         # One process owns a SQLite database, so every leftover temp file is a crash's.
         BlobStore(settings.IMAGESERVICE_DATA_DIR).cleanup_temp()
     close_old_connections()
+    metrics.RECOVERY_SECONDS.set(time.perf_counter() - started)
+    metrics.RECOVERED_OPERATIONS.inc(handled)
     return handled

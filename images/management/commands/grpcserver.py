@@ -7,6 +7,7 @@ import threading
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from images import telemetry
 from images.grpc.server import build_server, floor_handler
 
 
@@ -21,18 +22,31 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=settings.IMAGESERVICE_GRPC_WORKERS)
         parser.add_argument("--rpc-threads", type=int, default=16)
         parser.add_argument(
+            "--metrics-port",
+            type=int,
+            default=settings.IMAGESERVICE_METRICS_PORT,
+            help="serve Prometheus metrics over HTTP at /metrics on this port (IMAGESERVICE_METRICS_HOST, "
+            "loopback by default); off when not given",
+        )
+        parser.add_argument(
             "--bench-floor",
             action="store_true",
             help="also serve an empty method through the same interceptors, as the benchmarks' floor",
         )
 
-    def handle(self, *args, host, port, workers, rpc_threads, bench_floor, **options):
+    def handle(self, *args, host, port, workers, rpc_threads, bench_floor, metrics_port, **options):
         # Imports keep threads busy in Python; a shorter GIL switch interval (default 5 ms) keeps
         # metadata calls answered promptly while they run.
         sys.setswitchinterval(0.0005)
+        telemetry.setup_tracing("imageservice-backend")
         handlers = (floor_handler(),) if bench_floor else ()
         server = build_server(
-            host=host, port=port, workers=workers, rpc_threads=rpc_threads, generic_handlers=handlers
+            host=host,
+            port=port,
+            workers=workers,
+            rpc_threads=rpc_threads,
+            generic_handlers=handlers,
+            metrics_port=metrics_port,
         )
         stopping = threading.Event()
 
@@ -43,6 +57,8 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, on_signal)
         server.start()
         self.stdout.write(f"grpcserver listening on {server.address}", ending="\n")
+        if server.metrics_port is not None:
+            self.stdout.write(f"grpcserver metrics on port {server.metrics_port}", ending="\n")
         self.stdout.flush()
         stopping.wait()
         self.stdout.write("grpcserver shutting down")
