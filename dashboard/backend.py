@@ -19,7 +19,17 @@ from opentelemetry import trace
 from dashboard import metrics
 from images import telemetry
 from images.api.gen.imageservice.v1 import extension_pb2, extension_pb2_grpc
-from images.api.gen.yandex.cloud.compute.v1 import image_pb2, image_service_pb2, image_service_pb2_grpc
+from images.api.gen.yandex.cloud.compute.v1 import (
+    disk_pb2,
+    disk_service_pb2,
+    disk_service_pb2_grpc,
+    image_pb2,
+    image_service_pb2,
+    image_service_pb2_grpc,
+    snapshot_pb2,
+    snapshot_service_pb2,
+    snapshot_service_pb2_grpc,
+)
 from images.api.gen.yandex.cloud.operation import (
     operation_pb2,
     operation_service_pb2,
@@ -180,6 +190,8 @@ class _Stubs:
     images: image_service_pb2_grpc.ImageServiceStub
     operations: operation_service_pb2_grpc.OperationServiceStub
     extension: extension_pb2_grpc.ImageExtensionServiceStub
+    disks: disk_service_pb2_grpc.DiskServiceStub
+    snapshots: snapshot_service_pb2_grpc.SnapshotServiceStub
 
 
 class _Channel:
@@ -219,6 +231,8 @@ class _Channel:
                 image_service_pb2_grpc.ImageServiceStub(channel),
                 operation_service_pb2_grpc.OperationServiceStub(channel),
                 extension_pb2_grpc.ImageExtensionServiceStub(channel),
+                disk_service_pb2_grpc.DiskServiceStub(channel),
+                snapshot_service_pb2_grpc.SnapshotServiceStub(channel),
             )
         return self._stubs
 
@@ -250,6 +264,8 @@ class Backend:
         self._images = stubs.images
         self._operations = stubs.operations
         self._extension = stubs.extension
+        self._disks = stubs.disks
+        self._snapshots = stubs.snapshots
 
     def __repr__(self) -> str:  # never the token
         return f"<Backend request_id={self.request_id}>"
@@ -396,6 +412,84 @@ class Backend:
         except Unimplemented:
             _mark_extension_missing()
             raise
+
+    def list_folder_operations(
+        self,
+        folder_id: str,
+        *,
+        status: str = "",
+        created_by: str = "",
+        page_size: int = 0,
+        page_token: str = "",
+    ) -> FolderOperations:
+        """A page of every operation in the folder, newest first; status is "", "running", "done" or
+        "failed". Raises Unimplemented on a server without it (the rest of the extension may be there)."""
+        request = extension_pb2.ListFolderOperationsRequest(
+            folder_id=folder_id,
+            status=FOLDER_OPERATION_STATUSES[status],
+            created_by=created_by,
+            page_size=page_size,
+            page_token=page_token,
+        )
+        response = self._call(self._extension.ListFolderOperations, request)
+        return FolderOperations(
+            [
+                (item.operation, item.progress if item.HasField("progress") else None)
+                for item in response.operations
+            ],
+            response.next_page_token,
+        )
+
+    # --- disks and snapshots ---------------------------------------------------------------
+    def get_disk(self, disk_id: str) -> disk_pb2.Disk:
+        return self._call(self._disks.Get, disk_service_pb2.GetDiskRequest(disk_id=disk_id))
+
+    def list_disks(
+        self,
+        folder_id: str,
+        *,
+        page_size: int = 0,
+        page_token: str = "",
+        filter: str = "",
+        order_by: str = "",
+    ) -> disk_service_pb2.ListDisksResponse:
+        request = disk_service_pb2.ListDisksRequest(
+            folder_id=folder_id, page_size=page_size, page_token=page_token, filter=filter, order_by=order_by
+        )
+        return self._call(self._disks.List, request)
+
+    def get_snapshot(self, snapshot_id: str) -> snapshot_pb2.Snapshot:
+        return self._call(
+            self._snapshots.Get, snapshot_service_pb2.GetSnapshotRequest(snapshot_id=snapshot_id)
+        )
+
+    def list_snapshots(
+        self,
+        folder_id: str,
+        *,
+        page_size: int = 0,
+        page_token: str = "",
+        filter: str = "",
+        order_by: str = "",
+    ) -> snapshot_service_pb2.ListSnapshotsResponse:
+        request = snapshot_service_pb2.ListSnapshotsRequest(
+            folder_id=folder_id, page_size=page_size, page_token=page_token, filter=filter, order_by=order_by
+        )
+        return self._call(self._snapshots.List, request)
+
+
+FOLDER_OPERATION_STATUSES = {
+    "": extension_pb2.ListFolderOperationsRequest.STATUS_UNSPECIFIED,
+    "running": extension_pb2.ListFolderOperationsRequest.RUNNING,
+    "done": extension_pb2.ListFolderOperationsRequest.DONE,
+    "failed": extension_pb2.ListFolderOperationsRequest.FAILED,
+}
+
+
+@dataclass(frozen=True)
+class FolderOperations:
+    operations: list[tuple[operation_pb2.Operation, extension_pb2.OperationProgress | None]]
+    next_page_token: str
 
 
 def forget_extension_state() -> None:

@@ -17,7 +17,10 @@ def dashboard(request) -> dict:
         return {}
     operations = tray.entries(request)
     match = getattr(request, "resolver_match", None)
-    section = "families" if match and (match.url_name or "").startswith("family") else "images"
+    url_name = (match.url_name or "") if match else ""
+    section = {"family": "families", "disk": "disks", "snapshot": "snapshots"}.get(
+        url_name.partition("-")[0], "images"
+    )
     return {
         "folder_id": folders.current(request),
         "recent_folders": folders.recent(request),

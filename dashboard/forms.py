@@ -20,7 +20,13 @@ from images.rules import (
     check_product_ids,
 )
 
-SOURCE_KINDS = [("disk_id", "Disk"), ("snapshot_id", "Snapshot"), ("image_id", "Image"), ("uri", "URI")]
+SOURCE_KINDS = [
+    ("disk_id", "Disk"),
+    ("snapshot_id", "Snapshot"),
+    ("image_id", "Image"),
+    ("family", "Latest of family"),  # resolved to an image id through GetLatestByFamily at submit
+    ("uri", "URI"),
+]
 OS_CHOICES = [("", "Same as the source"), ("1", "Linux"), ("2", "Windows")]
 SNAPSHOT_SALT = "dashboard.edit-snapshot"
 
@@ -254,6 +260,9 @@ class CreateImageForm(ImageFieldsMixin, forms.Form):
                 self.add_error("uri", "Give the address to import the image from.")
             elif not data["uri"].lower().startswith(("http://", "https://")):
                 self.add_error("uri", "Use an http:// or https:// address.")
+        elif kind == "family":
+            for violation in check_family(data.get("source_id", ""), "source_id", required=True):
+                self.add_error("source_id", _sentence(violation.description))
         elif kind:
             for violation in check_id(data.get("source_id", ""), "source_id"):
                 self.add_error("source_id", _sentence(violation.description))

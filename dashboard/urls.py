@@ -6,7 +6,7 @@ from django.urls import path, register_converter
 
 from dashboard import metrics
 from dashboard.converters import IdConverter
-from dashboard.views import auth, changes, families, images, operations
+from dashboard.views import auth, changes, families, images, operations, sources
 
 register_converter(IdConverter, "id")
 
@@ -28,6 +28,8 @@ urlpatterns = [
     path("f/<id:folder_id>/images/bulk-delete", changes.bulk_delete, name="image-bulk-delete"),
     path("f/<id:folder_id>/families/", families.family_list, name="family-list"),
     path("f/<id:folder_id>/families/<str:family>/", families.family_detail, name="family-detail"),
+    path("f/<id:folder_id>/disks/", sources.disk_list, name="disk-list"),
+    path("f/<id:folder_id>/snapshots/", sources.snapshot_list, name="snapshot-list"),
     path("images/watch", images.image_watch, name="image-watch"),
     path("images/<id:image_id>/", images.image_detail, name="image-detail"),
     path("images/<id:image_id>/edit", changes.image_edit, name="image-edit"),

@@ -86,7 +86,17 @@
     if (idField) idField.hidden = isUri;
     if (uriField) uriField.hidden = !isUri;
     var label = idField && idField.querySelector("label");
-    if (label && checked) label.textContent = checked.parentElement.textContent.trim() + " ID";
+    var isFamily = checked && checked.value === "family";
+    if (label && checked) {
+      label.textContent = isFamily ? "Family" : checked.parentElement.textContent.trim() + " ID";
+    }
+    // The picker offers the chosen kind's sources only (without a script: all of them).
+    var input = idField && idField.querySelector("input[list]");
+    if (input && checked && document.getElementById("source-options-" + checked.value)) {
+      input.setAttribute("list", "source-options-" + checked.value);
+    } else if (input) {
+      input.setAttribute("list", "source-options");
+    }
   }
 
   // A backend error shown for an earlier request is stale once a later one succeeds (the tray's own

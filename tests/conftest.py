@@ -10,7 +10,12 @@ from dataclasses import dataclass, field
 import grpc
 import pytest
 
-from images.api.gen.yandex.cloud.compute.v1 import image_service_pb2_grpc
+from images.api.gen.imageservice.v1 import extension_pb2_grpc
+from images.api.gen.yandex.cloud.compute.v1 import (
+    disk_service_pb2_grpc,
+    image_service_pb2_grpc,
+    snapshot_service_pb2_grpc,
+)
 from images.api.gen.yandex.cloud.operation import operation_service_pb2_grpc
 
 
@@ -26,6 +31,9 @@ class ApiClient:
         self.channel = grpc.insecure_channel(self.address)
         self.images = image_service_pb2_grpc.ImageServiceStub(self.channel)
         self.operations = operation_service_pb2_grpc.OperationServiceStub(self.channel)
+        self.disks = disk_service_pb2_grpc.DiskServiceStub(self.channel)
+        self.snapshots = snapshot_service_pb2_grpc.SnapshotServiceStub(self.channel)
+        self.extension = extension_pb2_grpc.ImageExtensionServiceStub(self.channel)
 
     def metadata(self, idempotency_key: str | None = None, **extra) -> list[tuple[str, str]]:
         pairs = [(k.replace("_", "-"), v) for k, v in extra.items()]
@@ -70,11 +78,14 @@ class Backend:
 
         return create_token(name=name, role=role)
 
-    def register_source(self, kind: str, folder_id: str, size: int, product_ids=(), os: str = "linux") -> str:
+    def register_source(
+        self, kind: str, folder_id: str, size: int, product_ids=(), os: str = "linux", **fields
+    ) -> str:
+        """A new disk or snapshot's id; `fields` are name, description and labels."""
         from images.domain.sources import source_register
 
         return source_register(
-            kind=kind, folder_id=folder_id, size=size, product_ids=list(product_ids), os=os
+            kind=kind, folder_id=folder_id, size=size, product_ids=list(product_ids), os=os, **fields
         ).id
 
     def client(self, token: str | None) -> ApiClient:

@@ -24,11 +24,12 @@ from dashboard.backend import (
 )
 from dashboard.diffs import changed_fields, diff
 from dashboard.filters import quote
-from dashboard.forms import CreateImageForm, EditImageForm, label_rows, sign_snapshot
+from dashboard.forms import SOURCE_KINDS, CreateImageForm, EditImageForm, label_rows, sign_snapshot
 from dashboard.merge import merge
 from dashboard.presenters import ImageView
 from dashboard.units import sizes_for_people, split_size
 from dashboard.views.common import backend_for, render_view, wants_fragment
+from dashboard.views.sources import picker_rows
 from images.rules import check_id
 
 MAX_BULK = 200
@@ -64,7 +65,11 @@ def _refused(form, error: InvalidArgument | Conflict, name: str) -> int:
 
 
 def _prefill(backend, request) -> dict:
-    """Initial values for "new version of this image": family, description, labels, product ids, OS."""
+    """Initial values: a source picked on a list page ("Create image from this"), or "new version
+    of this image": family, description, labels, product ids, OS."""
+    kind, picked = request.GET.get("source_kind", ""), request.GET.get("source_id", "")
+    if kind in dict(SOURCE_KINDS) and kind != "uri" and picked and not check_id(picked, "source_id"):
+        return {"source_kind": kind, "source_id": picked}
     source_id = request.GET.get("from", "")
     if not source_id or check_id(source_id, "from"):
         return {"family": request.GET.get("family", "")[:63]}
@@ -99,7 +104,16 @@ def image_create(request, folder_id: str):
         elif form.is_valid():
             data = form.cleaned_data
             kind, source = form.source()
+            latest = None
             try:
+                if kind == "family":
+                    latest = backend.latest_by_family(folder_id, source)
+                    if latest is None:
+                        raise FailedPrecondition(
+                            f"Family “{source}” has no READY image in this folder.",
+                            grpc.StatusCode.FAILED_PRECONDITION,
+                        )
+                    kind, source = "image_id", latest.id
                 operation = backend.create_image(
                     folder_id=folder_id,
                     source_kind=kind,
@@ -125,7 +139,13 @@ def image_create(request, folder_id: str):
                 return _create_page(request, form, folder_id, extra_rows, status=503)
             else:
                 started = tray.remember(request, operation, image_name=data["name"])
-                messages.success(request, f"Creating image {data['name'] or started.image_id}.")
+                made_from = ""
+                if latest is not None:
+                    made_from = (
+                        f" from {latest.name or latest.id} ({latest.id}), "
+                        f"the latest image of family {latest.family}"
+                    )
+                messages.success(request, f"Creating image {data['name'] or started.image_id}{made_from}.")
                 return redirect("image-detail", image_id=started.image_id)
             _fresh_key(form)
         else:
@@ -134,7 +154,17 @@ def image_create(request, folder_id: str):
 
 
 def _create_page(request, form, folder_id: str, extra_rows: int, *, status: int):
-    context = {"form": form, "label_rows": label_rows(form, extra_rows), "folder_id": folder_id}
+    try:
+        pickers = picker_rows(backend_for(request), folder_id)
+    except BackendError:  # typing an id still works; the pickers are a help, not a need
+        pickers = {}
+    form.fields["source_id"].widget.attrs["list"] = "source-options"
+    context = {
+        "form": form,
+        "label_rows": label_rows(form, extra_rows),
+        "folder_id": folder_id,
+        "pickers": [(kind, label, pickers.get(kind, [])) for kind, label in SOURCE_KINDS if kind in pickers],
+    }
     return render_view(request, "images/create.html", context, status=status)
 
 

@@ -22,6 +22,11 @@ VIEWER_METHODS = frozenset(
         "/yandex.cloud.operation.OperationService/Get",
         "/imageservice.v1.ImageExtensionService/ListFamilies",
         "/imageservice.v1.ImageExtensionService/BatchGetOperations",
+        "/imageservice.v1.ImageExtensionService/ListFolderOperations",
+        "/yandex.cloud.compute.v1.DiskService/Get",
+        "/yandex.cloud.compute.v1.DiskService/List",
+        "/yandex.cloud.compute.v1.SnapshotService/Get",
+        "/yandex.cloud.compute.v1.SnapshotService/List",
     }
 )
 _CACHE_SECONDS = 5.0

@@ -33,7 +33,7 @@ FAMILIES = [
 ]
 
 
-def _operation(kind, image_id, at, who, *, response=None, error=None) -> Operation:
+def _operation(kind, image_id, folder_id, at, who, *, response=None, error=None) -> Operation:
     operation = Operation(
         id=ids.new_id(ids.OPERATION),
         kind=kind,
@@ -42,6 +42,7 @@ def _operation(kind, image_id, at, who, *, response=None, error=None) -> Operati
         created_by=who,
         modified_at=at + timedelta(seconds=3),
         image_id=image_id,
+        folder_id=folder_id,
         state=OperationState.DONE,
         payload={},
     )
@@ -93,6 +94,7 @@ def seed_demo(folder_id: str = DEMO_FOLDER) -> bool:
                 _operation(
                     OperationKind.CREATE,
                     image.id,
+                    folder_id,
                     created,
                     "demo-editor",
                     response=image,
@@ -132,30 +134,62 @@ def seed_demo(folder_id: str = DEMO_FOLDER) -> bool:
         _operation(
             OperationKind.CREATE,
             ids.new_id(ids.IMAGE),
+            folder_id,
             failed_at,
             "demo-editor",
             error=(code_pb2.INVALID_ARGUMENT, "qcow2 images with a backing file are not accepted"),
         )
     )
-    ops.append(_operation(OperationKind.UPDATE, loose.id, now - timedelta(hours=3), "demo-editor",
+    ops.append(_operation(OperationKind.UPDATE, loose.id, folder_id, now - timedelta(hours=3), "demo-editor",
                           response=loose))  # fmt: skip
     deleted_id = ids.new_id(ids.IMAGE)
-    ops.append(_operation(OperationKind.DELETE, deleted_id, now - timedelta(hours=2), "demo-editor",
+    ops.append(_operation(OperationKind.DELETE, deleted_id, folder_id, now - timedelta(hours=2), "demo-editor",
                           response=None))  # fmt: skip
     Image.objects.bulk_create(images)
     Operation.objects.bulk_create(ops)
-    for kind, size, product, os_type in [
-        (SourceKind.DISK, 8 * GIB, "f2e-ubuntu", OsType.LINUX),
-        (SourceKind.DISK, 20 * GIB, "", OsType.LINUX),
-        (SourceKind.SNAPSHOT, 12 * GIB, "f2e-debian", OsType.LINUX),
-        (SourceKind.SNAPSHOT, 50 * GIB, "f2e-win2022", OsType.WINDOWS),
-    ]:
-        Source.objects.create(
-            id=ids.new_id(ids.DISK if kind == SourceKind.DISK else ids.SNAPSHOT),
-            kind=kind,
-            folder_id=folder_id,
-            size=size,
-            product_ids=[product] if product else [],
-            os_type=os_type,
-        )
+    Source.objects.bulk_create(
+        _source(folder, kind, name, description, labels, size, product, os_type, now - timedelta(days=age))
+        for folder, kind, name, description, labels, size, product, os_type, age in _sources(folder_id)
+    )
     return True
+
+
+def staging_folder(folder_id: str) -> str:
+    """The second demo folder, which holds only disks and snapshots."""
+    return f"{folder_id}-staging"
+
+
+def _sources(folder_id: str) -> list[tuple]:
+    staging = staging_folder(folder_id)
+    disk, snapshot = SourceKind.DISK, SourceKind.SNAPSHOT
+    linux, windows = OsType.LINUX, OsType.WINDOWS
+    # folder, kind, name, description, labels, size, product, os, age in days
+    return [
+        (folder_id, disk, "web-frontend-boot", "Boot disk of the web frontend",
+         {"env": "prod", "team": "web"}, 8 * GIB, "f2e-ubuntu", linux, 12),
+        (folder_id, disk, "build-runner-data", "Scratch disk of the CI runner",
+         {"env": "ci", "team": "infra"}, 20 * GIB, "", linux, 3),
+        (folder_id, snapshot, "db-primary-nightly", "Nightly snapshot of the primary database",
+         {"env": "prod", "team": "data", "schedule": "nightly"}, 12 * GIB, "f2e-debian", linux, 1),
+        (folder_id, snapshot, "ad-controller-golden", "Golden snapshot of the domain controller",
+         {"env": "prod", "team": "it"}, 50 * GIB, "f2e-win2022", windows, 20),
+        (staging, disk, "web-frontend-boot", "Boot disk of the staging web frontend",
+         {"env": "staging", "team": "web"}, 8 * GIB, "f2e-ubuntu", linux, 5),
+        (staging, snapshot, "api-release-candidate", "Snapshot before the release candidate rollout",
+         {"env": "staging", "team": "api", "release": "rc1"}, 10 * GIB, "f2e-debian", linux, 2),
+    ]  # fmt: skip
+
+
+def _source(folder_id, kind, name, description, labels, size, product, os_type, created) -> Source:
+    return Source(
+        id=ids.new_id(ids.DISK if kind == SourceKind.DISK else ids.SNAPSHOT),
+        kind=kind,
+        folder_id=folder_id,
+        name=name,
+        description=description,
+        labels=labels,
+        size=size,
+        product_ids=[product] if product else [],
+        os_type=os_type,
+        created_at=created,
+    )

@@ -232,6 +232,7 @@ def image_create(
             operation = operations.start(
                 kind=OperationKind.CREATE,
                 image_id=image.id,
+                folder_id=image.folder_id,
                 caller_id=caller_id,
                 payload=payload,
                 idempotency_key=idempotency_key,
@@ -315,6 +316,7 @@ def image_update(
             operation = operations.start(
                 kind=OperationKind.UPDATE,
                 image_id=image_id,
+                folder_id=image.folder_id,
                 caller_id=caller_id,
                 payload={"previous": previous},
                 idempotency_key=idempotency_key,
@@ -350,6 +352,7 @@ def image_delete(*, caller_id: str, image_id: str, idempotency_key: str | None =
             operation = operations.start(
                 kind=OperationKind.DELETE,
                 image_id=image_id,
+                folder_id=image.folder_id,
                 caller_id=caller_id,
                 payload={"previous_status": image.status},
                 idempotency_key=idempotency_key,

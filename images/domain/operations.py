@@ -9,12 +9,13 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from google.rpc import code_pb2
 
 from images import metrics, rules, telemetry
-from images.errors import FailedPrecondition, InvalidArgument, NotFound, raise_if
-from images.store import ids, queries
+from images.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound, raise_if
+from images.store import ids, pagination, queries
 from images.store.models import IdempotencyKey, Operation, OperationKind, OperationState, Queue
 
 NOTIFY_CHANNEL = "imageservice_operations"
@@ -72,6 +73,7 @@ def start(
     *,
     kind: str,
     image_id: str,
+    folder_id: str,
     caller_id: str,
     payload: dict,
     idempotency_key: str | None,
@@ -91,6 +93,7 @@ def start(
         created_by=caller_id,
         modified_at=now,
         image_id=image_id,
+        folder_id=folder_id,
         queue=queue,
         state=state,
         payload=payload,
@@ -174,3 +177,45 @@ def batch_get(operation_ids: list[str]) -> list[Operation]:
         raise InvalidArgument.field("operation_ids", "each id must be 1 to 50 characters, without NUL")
     rows = {row.id: row for row in Operation.objects.filter(id__in=operation_ids)}
     return [rows[operation_id] for operation_id in operation_ids if operation_id in rows]
+
+
+# ListFolderOperations' status filter: which operations each value keeps.
+FOLDER_STATUSES = {
+    "": Q(),
+    "running": ~Q(state=OperationState.DONE),
+    "done": Q(state=OperationState.DONE, error_code__isnull=True),
+    "failed": Q(state=OperationState.DONE, error_code__isnull=False),
+}
+MAX_CREATED_BY = 64  # a caller id is an API token's name
+
+
+def folder_operations(
+    *, folder_id: str, status: str = "", created_by: str = "", page_size: int = 0, page_token: str = ""
+) -> tuple[list[Operation], str]:
+    """A page of every operation on the folder's images (whoever started it), newest first.
+
+    `status` is "", "running", "done" (with a response) or "failed" (with an error, cancelled
+    ones too); `created_by` keeps one caller's operations.
+    """
+    violations = (
+        rules.check_id(folder_id, "folder_id")
+        + rules.check_page_size(page_size)
+        + rules.check_page_token(page_token)
+    )
+    if status not in FOLDER_STATUSES:
+        violations.append(FieldViolation("status", "must be one of running, done and failed"))
+    if len(created_by) > MAX_CREATED_BY or "\x00" in created_by:
+        violations.append(
+            FieldViolation("created_by", f"must be at most {MAX_CREATED_BY} characters, without NUL")
+        )
+    raise_if(violations)
+    queryset = Operation.objects.filter(FOLDER_STATUSES[status], folder_id=folder_id)
+    if created_by:
+        queryset = queryset.filter(created_by=created_by)
+    return pagination.keyset_page(
+        queryset,
+        [("created_at", True), ("id", True)],
+        page_size=rules.page_size_or_default(page_size),
+        page_token=page_token,
+        scope=pagination.token_scope("folder-operations", folder_id, status, created_by),
+    )

@@ -9,10 +9,10 @@ from google.protobuf.message import Message
 from google.rpc import status_pb2
 
 from images.api.gen.imageservice.v1 import extension_pb2
-from images.api.gen.yandex.cloud.compute.v1 import image_pb2, image_service_pb2
+from images.api.gen.yandex.cloud.compute.v1 import disk_pb2, image_pb2, image_service_pb2, snapshot_pb2
 from images.api.gen.yandex.cloud.operation import operation_pb2
 from images.domain.families import Family
-from images.store.models import Image, Operation, OperationKind
+from images.store.models import Image, Operation, OperationKind, Source
 from images.store.queries import ImageRecord
 
 _METADATA_TYPES = {
@@ -105,3 +105,61 @@ def family_to_proto(family: Family) -> extension_pb2.Family:
     if family.latest_image is not None:
         message.latest_image.CopyFrom(image_to_proto(family.latest_image))
     return message
+
+
+# What the catalog does not hold, as the contract's defaults.
+DISK_TYPE = "network-hdd"
+DISK_ZONE = "ru-central1-a"
+DISK_BLOCK_SIZE = 4096
+
+
+def disk_to_proto(source: Source) -> disk_pb2.Disk:
+    return disk_pb2.Disk(
+        id=source.id,
+        folder_id=source.folder_id,
+        created_at=timestamp(source.created_at),
+        name=source.name,
+        description=source.description,
+        labels=source.labels,
+        type_id=DISK_TYPE,
+        zone_id=DISK_ZONE,
+        size=source.size,
+        block_size=DISK_BLOCK_SIZE,
+        product_ids=source.product_ids,
+        status=disk_pb2.Disk.READY,
+    )
+
+
+def snapshot_to_proto(source: Source) -> snapshot_pb2.Snapshot:
+    # The catalog holds one size: what the snapshot stores and the size of the disk it was taken of.
+    return snapshot_pb2.Snapshot(
+        id=source.id,
+        folder_id=source.folder_id,
+        created_at=timestamp(source.created_at),
+        name=source.name,
+        description=source.description,
+        labels=source.labels,
+        storage_size=source.size,
+        disk_size=source.size,
+        product_ids=source.product_ids,
+        status=snapshot_pb2.Snapshot.READY,
+    )
+
+
+_FOLDER_STATUSES = {
+    extension_pb2.ListFolderOperationsRequest.STATUS_UNSPECIFIED: "",
+    extension_pb2.ListFolderOperationsRequest.RUNNING: "running",
+    extension_pb2.ListFolderOperationsRequest.DONE: "done",
+    extension_pb2.ListFolderOperationsRequest.FAILED: "failed",
+}
+
+
+def folder_status(value: int) -> str:
+    """The domain's status filter for the wire enum; an unknown number passes through to be refused."""
+    return _FOLDER_STATUSES.get(value, str(value))  # type: ignore[call-overload]
+
+
+def operation_with_progress(operation: Operation) -> extension_pb2.OperationWithProgress:
+    return extension_pb2.OperationWithProgress(
+        operation=operation_to_proto(operation), progress=progress_to_proto(operation)
+    )

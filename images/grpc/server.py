@@ -14,11 +14,24 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from images.api.gen.imageservice.v1 import extension_pb2, extension_pb2_grpc
-from images.api.gen.yandex.cloud.compute.v1 import image_service_pb2, image_service_pb2_grpc
+from images.api.gen.yandex.cloud.compute.v1 import (
+    disk_service_pb2,
+    disk_service_pb2_grpc,
+    image_service_pb2,
+    image_service_pb2_grpc,
+    snapshot_service_pb2,
+    snapshot_service_pb2_grpc,
+)
 from images.api.gen.yandex.cloud.operation import operation_service_pb2, operation_service_pb2_grpc
 from images.grpc import metrics as rpc_metrics
 from images.grpc.interceptor import ApiInterceptor
-from images.grpc.servicers import ExtensionServicer, ImageServicer, OperationServicer
+from images.grpc.servicers import (
+    DiskServicer,
+    ExtensionServicer,
+    ImageServicer,
+    OperationServicer,
+    SnapshotServicer,
+)
 from images.worker import Worker
 
 log = logging.getLogger(__name__)
@@ -29,6 +42,8 @@ SERVICE_NAMES = (
     image_service_pb2.DESCRIPTOR.services_by_name["ImageService"].full_name,
     operation_service_pb2.DESCRIPTOR.services_by_name["OperationService"].full_name,
     extension_pb2.DESCRIPTOR.services_by_name["ImageExtensionService"].full_name,
+    disk_service_pb2.DESCRIPTOR.services_by_name["DiskService"].full_name,
+    snapshot_service_pb2.DESCRIPTOR.services_by_name["SnapshotService"].full_name,
 )
 
 
@@ -69,6 +84,8 @@ class BackendServer:
         image_service_pb2_grpc.add_ImageServiceServicer_to_server(ImageServicer(self.worker), self.server)
         operation_service_pb2_grpc.add_OperationServiceServicer_to_server(OperationServicer(), self.server)
         extension_pb2_grpc.add_ImageExtensionServiceServicer_to_server(ExtensionServicer(), self.server)
+        disk_service_pb2_grpc.add_DiskServiceServicer_to_server(DiskServicer(), self.server)
+        snapshot_service_pb2_grpc.add_SnapshotServiceServicer_to_server(SnapshotServicer(), self.server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         if generic_handlers:
             self.server.add_generic_rpc_handlers(generic_handlers)

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 from images.api.gen.imageservice.v1 import extension_pb2, extension_pb2_grpc
-from images.api.gen.yandex.cloud.compute.v1 import image_service_pb2, image_service_pb2_grpc
+from images.api.gen.yandex.cloud.compute.v1 import (
+    disk_service_pb2,
+    disk_service_pb2_grpc,
+    image_service_pb2,
+    image_service_pb2_grpc,
+    snapshot_service_pb2,
+    snapshot_service_pb2_grpc,
+)
 from images.api.gen.yandex.cloud.operation import operation_service_pb2_grpc
 from images.domain import images as services
-from images.domain import lifecycle, operations
+from images.domain import lifecycle, operations, sources
 from images.domain.families import families_list
 from images.grpc import convert
 from images.grpc.interceptor import current
 from images.rules import UPDATABLE_FIELDS
+from images.store.models import SourceKind
 
 
 class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
@@ -113,10 +121,55 @@ class ExtensionServicer(extension_pb2_grpc.ImageExtensionServiceServicer):
     def BatchGetOperations(self, request, context):
         found = operations.batch_get(list(request.operation_ids))
         return extension_pb2.BatchGetOperationsResponse(
-            operations=[
-                extension_pb2.OperationWithProgress(
-                    operation=convert.operation_to_proto(row), progress=convert.progress_to_proto(row)
-                )
-                for row in found
-            ]
+            operations=[convert.operation_with_progress(row) for row in found]
+        )
+
+    def ListFolderOperations(self, request, context):
+        rows, next_token = operations.folder_operations(
+            folder_id=request.folder_id,
+            status=convert.folder_status(request.status),
+            created_by=request.created_by,
+            page_size=request.page_size,
+            page_token=request.page_token,
+        )
+        return extension_pb2.ListFolderOperationsResponse(
+            operations=[convert.operation_with_progress(row) for row in rows], next_page_token=next_token
+        )
+
+
+class DiskServicer(disk_service_pb2_grpc.DiskServiceServicer):
+    def Get(self, request, context):
+        return convert.disk_to_proto(sources.source_get(kind=SourceKind.DISK, source_id=request.disk_id))
+
+    def List(self, request, context):
+        rows, next_token = sources.source_list(
+            kind=SourceKind.DISK,
+            folder_id=request.folder_id,
+            page_size=request.page_size,
+            page_token=request.page_token,
+            filter=request.filter,
+            order_by=request.order_by,
+        )
+        return disk_service_pb2.ListDisksResponse(
+            disks=[convert.disk_to_proto(row) for row in rows], next_page_token=next_token
+        )
+
+
+class SnapshotServicer(snapshot_service_pb2_grpc.SnapshotServiceServicer):
+    def Get(self, request, context):
+        return convert.snapshot_to_proto(
+            sources.source_get(kind=SourceKind.SNAPSHOT, source_id=request.snapshot_id)
+        )
+
+    def List(self, request, context):
+        rows, next_token = sources.source_list(
+            kind=SourceKind.SNAPSHOT,
+            folder_id=request.folder_id,
+            page_size=request.page_size,
+            page_token=request.page_token,
+            filter=request.filter,
+            order_by=request.order_by,
+        )
+        return snapshot_service_pb2.ListSnapshotsResponse(
+            snapshots=[convert.snapshot_to_proto(row) for row in rows], next_page_token=next_token
         )

@@ -20,7 +20,6 @@ LABEL_PREFIX = "labels."
 STATUS_NAMES = tuple(name for name in ImageStatus.names if name != "STATUS_UNSPECIFIED")
 OPERATORS = ("=", "!=", "IN", "NOT IN")
 
-_FIELDS_HINT = "fields are name, id, family, status and labels.<key>"
 _WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-/@")
 _ESCAPES = frozenset("\"'\\")
 
@@ -114,10 +113,15 @@ def _tokenize(text: str) -> list[_Token]:
     return tokens
 
 
+def _fields_hint(fields: tuple[str, ...]) -> str:
+    return f"fields are {', '.join(fields)} and labels.<key>"
+
+
 class _Parser:
-    def __init__(self, tokens: list[_Token]):
+    def __init__(self, tokens: list[_Token], fields: tuple[str, ...]):
         self.tokens = tokens
         self.index = 0
+        self.fields = fields
 
     def peek(self) -> _Token:
         return self.tokens[self.index]
@@ -168,7 +172,7 @@ class _Parser:
 
     def field(self, token: _Token) -> str:
         name = token.text
-        if name in PLAIN_FIELDS:
+        if name in self.fields:
             return name
         if name.startswith(LABEL_PREFIX):
             key = name.removeprefix(LABEL_PREFIX)
@@ -179,7 +183,9 @@ class _Parser:
                     "a key has 1 to 63 lowercase letters, digits and - _ . / @, starting with a letter"
                 )
             return name
-        raise _error(f"unknown field {quoted(name)} at position {token.position}; {_FIELDS_HINT}")
+        raise _error(
+            f"unknown field {quoted(name)} at position {token.position}; {_fields_hint(self.fields)}"
+        )
 
     def value(self, field: str) -> str:
         token = self.take()
@@ -211,12 +217,16 @@ class _Parser:
             values.append(self.value(field))
 
 
-def parse_filter(text: str) -> list[Condition]:
-    """The conditions of a List filter (empty for an empty filter); InvalidArgument on field `filter`."""
+def parse_filter(text: str, *, fields: tuple[str, ...] = PLAIN_FIELDS) -> list[Condition]:
+    """The conditions of a List filter (empty for an empty filter); InvalidArgument on field `filter`.
+
+    `fields` are the plain fields the listed resource has (images': PLAIN_FIELDS); labels.<key>
+    always applies.
+    """
     limit = RULES["filter"].length_limit
     if len(text) > limit:
         raise _error(f"must be at most {limit} characters")
-    return _Parser(_tokenize(text)).parse()
+    return _Parser(_tokenize(text), fields).parse()
 
 
 def _label_q(key: str, values: Iterable[str], *, negated: bool) -> Q:

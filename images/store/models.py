@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 
 class ImageStatus(models.IntegerChoices):
@@ -88,6 +89,8 @@ class Operation(models.Model):
     created_by = models.CharField(max_length=64)
     modified_at = models.DateTimeField()
     image_id = models.CharField(max_length=20)
+    # The image's folder, kept on the operation so a folder's operations outlive deleted images.
+    folder_id = models.CharField(max_length=50, blank=True, default="")
     queue = models.CharField(max_length=10, default=Queue.DEFAULT)  # a Queue value
     state = models.CharField(max_length=10, choices=OperationState.choices, default=OperationState.PENDING)
     # What the worker needs to finish the job (source, previous values for rollback, ...).
@@ -109,6 +112,7 @@ class Operation(models.Model):
         indexes = [
             models.Index(fields=["image_id", "created_at", "id"], name="operation_image"),
             models.Index(fields=["state", "queue", "created_at"], name="operation_state"),
+            models.Index(fields=["folder_id", "created_at", "id"], name="operation_folder"),
         ]
 
     @property
@@ -133,7 +137,10 @@ class SourceKind(models.TextChoices):
 
 
 class Source(models.Model):
-    """A disk or snapshot an image can be created from (a catalog; they hold no data here)."""
+    """A disk or snapshot an image can be created from (a catalog; they hold no data here).
+
+    Served read-only as DiskService and SnapshotService; always READY.
+    """
 
     id = models.CharField(primary_key=True, max_length=20)
     kind = models.CharField(max_length=10, choices=SourceKind.choices)
@@ -141,7 +148,25 @@ class Source(models.Model):
     size = models.BigIntegerField()
     product_ids = models.JSONField(default=list)
     os_type = models.SmallIntegerField(choices=OsType.choices, default=OsType.TYPE_UNSPECIFIED)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=timezone.now)  # a default, so demo data can age
+    name = models.CharField(max_length=63, blank=True, default="")
+    description = models.CharField(max_length=256, blank=True, default="")
+    labels = models.JSONField(default=dict)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "folder_id", "name"],
+                condition=~Q(name=""),
+                name="source_name_unique_in_folder",
+            ),
+        ]
+        indexes = [
+            # Disk and snapshot List pages, in each of their orders.
+            models.Index(fields=["kind", "folder_id", "id"], name="source_folder_id"),
+            models.Index(fields=["kind", "folder_id", "name", "id"], name="source_folder_name"),
+            models.Index(fields=["kind", "folder_id", "created_at", "id"], name="source_folder_created"),
+        ]
 
 
 class Role(models.TextChoices):

@@ -3,7 +3,9 @@
 Run by test_sdk_compat.py in its own process: the SDK's generated modules have the same proto file
 names as ours, so the two cannot be imported together. Prints one JSON object with what it saw.
 
-    SDK_TOKEN=... python sdk_driver.py ADDRESS FOLDER_ID DISK_ID
+And DiskService and SnapshotService Get and List (their read side).
+
+    SDK_TOKEN=... python sdk_driver.py ADDRESS FOLDER_ID DISK_ID SNAPSHOT_ID
 """
 
 from __future__ import annotations
@@ -18,11 +20,19 @@ from google.protobuf import empty_pb2, field_mask_pb2
 from google.protobuf.json_format import MessageToDict
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
-from yandex.cloud.compute.v1 import image_pb2, image_service_pb2, image_service_pb2_grpc
+from yandex.cloud.compute.v1 import (
+    disk_service_pb2,
+    disk_service_pb2_grpc,
+    image_pb2,
+    image_service_pb2,
+    image_service_pb2_grpc,
+    snapshot_service_pb2,
+    snapshot_service_pb2_grpc,
+)
 from yandex.cloud.operation import operation_service_pb2, operation_service_pb2_grpc
 
 
-def main(address: str, folder_id: str, disk_id: str) -> dict:
+def main(address: str, folder_id: str, disk_id: str, snapshot_id: str) -> dict:
     metadata = [("authorization", f"Bearer {os.environ['SDK_TOKEN']}")]
     channel = grpc.insecure_channel(address)
     images = image_service_pb2_grpc.ImageServiceStub(channel)
@@ -42,7 +52,7 @@ def main(address: str, folder_id: str, disk_id: str) -> dict:
             )
         return operation
 
-    out: dict = {}
+    out: dict = {"sources": sources(call, channel, folder_id, disk_id, snapshot_id)}
     created = call(
         images.Create,
         image_service_pb2.CreateImageRequest(
@@ -147,5 +157,34 @@ def main(address: str, folder_id: str, disk_id: str) -> dict:
     return out
 
 
+def sources(call, channel, folder_id: str, disk_id: str, snapshot_id: str) -> dict:
+    disks = disk_service_pb2_grpc.DiskServiceStub(channel)
+    snapshots = snapshot_service_pb2_grpc.SnapshotServiceStub(channel)
+    disk = call(disks.Get, disk_service_pb2.GetDiskRequest(disk_id=disk_id))
+    disk_page = call(
+        disks.List,
+        disk_service_pb2.ListDisksRequest(
+            folder_id=folder_id, page_size=1, filter='labels.made-by = "sdk"', order_by="name desc"
+        ),
+    )
+    snapshot = call(snapshots.Get, snapshot_service_pb2.GetSnapshotRequest(snapshot_id=snapshot_id))
+    snapshot_page = call(snapshots.List, snapshot_service_pb2.ListSnapshotsRequest(folder_id=folder_id))
+    try:
+        call(disks.Get, disk_service_pb2.GetDiskRequest(disk_id="no-such-disk"))
+        missing = "OK"
+    except grpc.RpcError as error:
+        missing = f"{error.code().name}: {error.details()}"
+    return {
+        "disk": MessageToDict(disk),
+        "disk_page": {
+            "ids": [row.id for row in disk_page.disks],
+            "next_page_token": bool(disk_page.next_page_token),
+        },
+        "snapshot": MessageToDict(snapshot),
+        "snapshot_ids": [row.id for row in snapshot_page.snapshots],
+        "missing_disk": missing,
+    }
+
+
 if __name__ == "__main__":
-    print(json.dumps(main(*sys.argv[1:4])))
+    print(json.dumps(main(*sys.argv[1:5])))

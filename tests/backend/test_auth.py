@@ -12,7 +12,9 @@ import pytest
 from django.db import connection
 
 from images.api.gen.imageservice.v1 import extension_pb2, extension_pb2_grpc
+from images.api.gen.yandex.cloud.compute.v1 import disk_service_pb2 as dsv
 from images.api.gen.yandex.cloud.compute.v1 import image_service_pb2 as isv
+from images.api.gen.yandex.cloud.compute.v1 import snapshot_service_pb2 as ssv
 from images.api.gen.yandex.cloud.operation import operation_service_pb2 as osv
 from tests.backend.support import GIB, create_ready, image_id_of, raises_rpc, stored_state
 
@@ -25,6 +27,7 @@ class World:
 
     backend: object
     disk: str
+    snapshot: str
     image_id: str
     operation_id: str
     victim: str  # an image for Delete
@@ -41,7 +44,8 @@ def world(backend):
         ).id
     )
     victim = create_ready(client, backend, FOLDER, disk_id=disk).id
-    return World(backend, disk, image_id_of(created), created.id, victim)
+    snapshot = backend.register_source("snapshot", FOLDER, 1 * GIB)
+    return World(backend, disk, snapshot, image_id_of(created), created.id, victim)
 
 
 def extension(client):
@@ -67,6 +71,15 @@ READS = {
         extension(c).BatchGetOperations,
         extension_pb2.BatchGetOperationsRequest(operation_ids=[w.operation_id]),
     ),
+    "ImageExtensionService/ListFolderOperations": lambda c, w: c.call(
+        extension(c).ListFolderOperations, extension_pb2.ListFolderOperationsRequest(folder_id=FOLDER)
+    ),
+    "DiskService/Get": lambda c, w: c.call(c.disks.Get, dsv.GetDiskRequest(disk_id=w.disk)),
+    "DiskService/List": lambda c, w: c.call(c.disks.List, dsv.ListDisksRequest(folder_id=FOLDER)),
+    "SnapshotService/Get": lambda c, w: c.call(
+        c.snapshots.Get, ssv.GetSnapshotRequest(snapshot_id=w.snapshot)
+    ),
+    "SnapshotService/List": lambda c, w: c.call(c.snapshots.List, ssv.ListSnapshotsRequest(folder_id=FOLDER)),
 }
 
 WRITES = {
@@ -87,17 +100,21 @@ ALL = {**READS, **WRITES}
 
 def test_the_matrix_names_every_rpc_of_every_service():
     from images.api.gen.imageservice.v1 import extension_pb2 as ext
-    from images.api.gen.yandex.cloud.compute.v1 import image_service_pb2
+    from images.api.gen.yandex.cloud.compute.v1 import (
+        disk_service_pb2,
+        image_service_pb2,
+        snapshot_service_pb2,
+    )
     from images.api.gen.yandex.cloud.operation import operation_service_pb2
     from images.grpc.server import SERVICE_NAMES
 
     methods = set()
-    for module in (image_service_pb2, operation_service_pb2, ext):
+    for module in (image_service_pb2, operation_service_pb2, ext, disk_service_pb2, snapshot_service_pb2):
         for service in module.DESCRIPTOR.services_by_name.values():
             assert service.full_name in SERVICE_NAMES
             methods |= {f"{service.name}/{method.name}" for method in service.methods}
     assert methods == set(ALL)
-    assert len([name for name in methods if not name.startswith("ImageExtensionService/")]) == 9
+    assert len([name for name in methods if not name.startswith("ImageExtensionService/")]) == 13
 
 
 BAD_CREDENTIALS = {

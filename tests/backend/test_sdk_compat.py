@@ -16,11 +16,19 @@ GIB = 1024**3
 
 
 def test_the_official_sdk_drives_every_rpc(backend):
-    disk = backend.register_source("disk", FOLDER, 2 * GIB, product_ids=["sdk-product"])
+    disk = backend.register_source(
+        "disk", FOLDER, 2 * GIB, product_ids=["sdk-product"], name="sdk-disk", labels={"made-by": "sdk"}
+    )
+    # A second labelled disk (first in "name desc" order) and one without the label.
+    second = backend.register_source("disk", FOLDER, GIB, name="sdk-disk-two", labels={"made-by": "sdk"})
+    backend.register_source("disk", FOLDER, GIB, name="unlabelled")
+    snapshot = backend.register_source(
+        "snapshot", FOLDER, 3 * GIB, name="sdk-snapshot", description="taken for the SDK"
+    )
     token = backend.create_token("sdk-user", "editor")
     env = {**os.environ, "SDK_TOKEN": token}
     result = subprocess.run(
-        [sys.executable, str(DRIVER), backend.address, FOLDER, disk],
+        [sys.executable, str(DRIVER), backend.address, FOLDER, disk, snapshot],
         env=env,
         capture_output=True,
         text=True,
@@ -29,6 +37,36 @@ def test_the_official_sdk_drives_every_rpc(backend):
     )
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout)
+
+    sources = out["sources"]
+    got_disk = sources["disk"]
+    assert got_disk.pop("createdAt")
+    assert got_disk == {
+        "id": disk,
+        "folderId": FOLDER,
+        "name": "sdk-disk",
+        "labels": {"made-by": "sdk"},
+        "typeId": "network-hdd",
+        "zoneId": "ru-central1-a",
+        "size": str(2 * GIB),
+        "blockSize": "4096",
+        "productIds": ["sdk-product"],
+        "status": "READY",
+    }
+    assert sources["disk_page"] == {"ids": [second], "next_page_token": True}
+    got_snapshot = sources["snapshot"]
+    assert got_snapshot.pop("createdAt")
+    assert got_snapshot == {
+        "id": snapshot,
+        "folderId": FOLDER,
+        "name": "sdk-snapshot",
+        "description": "taken for the SDK",
+        "storageSize": str(3 * GIB),
+        "diskSize": str(3 * GIB),
+        "status": "READY",
+    }
+    assert sources["snapshot_ids"] == [snapshot]
+    assert sources["missing_disk"] == 'NOT_FOUND: Disk "no-such-disk" not found'
 
     create = out["create"]
     assert create["done"] is False

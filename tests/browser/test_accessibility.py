@@ -12,7 +12,13 @@ def _pages(seed) -> list[str]:
     older = seed.image("web-1", family="web-app", labels={"env": "prod"}, description="first")
     newest = seed.image("web-2", family="web-app", labels={"env": "prod", "team": "web"})
     seed.image("solo")
+    snapshot = seed.backend.register_source(
+        "snapshot", FOLDER, 1024**3, name="nightly", labels={"env": "prod"}
+    )
     return [
+        f"/f/{FOLDER}/disks/",
+        f"/f/{FOLDER}/snapshots/",
+        f"/f/{FOLDER}/images/new?source_kind=snapshot_id&source_id={snapshot}",
         f"/f/{FOLDER}/images/",
         f"/f/{FOLDER}/images/?family=Bad_Family",
         f"/f/{FOLDER}/images/?family=nothing-here",

@@ -137,3 +137,23 @@ def test_filters_pages_and_create_work_without_javascript(sign_in, site, browser
     expect(page.locator("input[name=label_key]")).to_have_count(3)
     page.click("button:has-text('Create image')")
     expect(page.locator("h1")).to_contain_text("no-js-image")
+
+
+def test_source_picker_works_by_keyboard(sign_in, site, browser_seed):
+    snapshot = browser_seed.backend.register_source("snapshot", FOLDER, 1024**3, name="nightly")
+    page = sign_in("editor")
+    page.goto(f"{site}/f/{FOLDER}/images/new")
+    source_id = page.locator("#id_source_id")
+    expect(source_id).to_have_attribute("list", "source-options-disk_id")
+    page.locator("[data-source-kinds] input[value=disk_id]").focus()
+    page.keyboard.press("ArrowRight")  # radio group: the next kind, Snapshot
+    expect(page.locator("[data-source-kinds] input[value=snapshot_id]")).to_be_checked()
+    expect(source_id).to_have_attribute("list", "source-options-snapshot_id")
+    expect(page.locator("#source-options-snapshot_id option")).to_have_attribute("value", snapshot)
+    source_id.focus()
+    page.keyboard.type(snapshot)
+    page.locator("#id_name").focus()
+    page.keyboard.type("from-nightly")
+    page.locator("button:has-text('Create image')").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#image-detail h1")).to_contain_text("from-nightly")

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from images.domain.demo import DEMO_FOLDER, seed_demo
+from images.domain.demo import DEMO_FOLDER, seed_demo, staging_folder
 
 
 class Command(BaseCommand):
@@ -18,5 +18,8 @@ class Command(BaseCommand):
             self.stdout.write(f"folder {folder_id} already has images; demo data left as it is")
         from images.store.models import Source
 
-        for source in Source.objects.filter(folder_id=folder_id).order_by("kind", "size"):
-            self.stdout.write(f"  {source.kind} {source.id} size={source.size}")
+        folders = [folder_id, staging_folder(folder_id)]
+        for source in Source.objects.filter(folder_id__in=folders).order_by("folder_id", "kind", "size"):
+            self.stdout.write(
+                f"  {source.folder_id} {source.kind} {source.id} {source.name} size={source.size}"
+            )

@@ -4,6 +4,7 @@ from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from images.api.gen.yandex.cloud.compute.v1 import image_pb2 as _image_pb2
 from images.api.gen.yandex.cloud.operation import operation_pb2 as _operation_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Iterable as _Iterable, Mapping as _Mapping
@@ -70,3 +71,35 @@ class BatchGetOperationsResponse(_message.Message):
     OPERATIONS_FIELD_NUMBER: _ClassVar[int]
     operations: _containers.RepeatedCompositeFieldContainer[OperationWithProgress]
     def __init__(self, operations: _Optional[_Iterable[_Union[OperationWithProgress, _Mapping]]] = ...) -> None: ...
+
+class ListFolderOperationsRequest(_message.Message):
+    __slots__ = ("folder_id", "page_size", "page_token", "status", "created_by")
+    class Status(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+        __slots__ = ()
+        STATUS_UNSPECIFIED: _ClassVar[ListFolderOperationsRequest.Status]
+        RUNNING: _ClassVar[ListFolderOperationsRequest.Status]
+        DONE: _ClassVar[ListFolderOperationsRequest.Status]
+        FAILED: _ClassVar[ListFolderOperationsRequest.Status]
+    STATUS_UNSPECIFIED: ListFolderOperationsRequest.Status
+    RUNNING: ListFolderOperationsRequest.Status
+    DONE: ListFolderOperationsRequest.Status
+    FAILED: ListFolderOperationsRequest.Status
+    FOLDER_ID_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    CREATED_BY_FIELD_NUMBER: _ClassVar[int]
+    folder_id: str
+    page_size: int
+    page_token: str
+    status: ListFolderOperationsRequest.Status
+    created_by: str
+    def __init__(self, folder_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., status: _Optional[_Union[ListFolderOperationsRequest.Status, str]] = ..., created_by: _Optional[str] = ...) -> None: ...
+
+class ListFolderOperationsResponse(_message.Message):
+    __slots__ = ("operations", "next_page_token")
+    OPERATIONS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    operations: _containers.RepeatedCompositeFieldContainer[OperationWithProgress]
+    next_page_token: str
+    def __init__(self, operations: _Optional[_Iterable[_Union[OperationWithProgress, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...

@@ -44,6 +44,11 @@ class ImageExtensionServiceStub:
                 request_serializer=imageservice_dot_v1_dot_extension__pb2.BatchGetOperationsRequest.SerializeToString,
                 response_deserializer=imageservice_dot_v1_dot_extension__pb2.BatchGetOperationsResponse.FromString,
                 _registered_method=True)
+        self.ListFolderOperations = channel.unary_unary(
+                '/imageservice.v1.ImageExtensionService/ListFolderOperations',
+                request_serializer=imageservice_dot_v1_dot_extension__pb2.ListFolderOperationsRequest.SerializeToString,
+                response_deserializer=imageservice_dot_v1_dot_extension__pb2.ListFolderOperationsResponse.FromString,
+                _registered_method=True)
 
 
 class ImageExtensionServiceServicer:
@@ -64,6 +69,14 @@ class ImageExtensionServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListFolderOperations(self, request, context):
+        """Every operation on the folder's images, whoever started it, newest first, each with import
+        progress as BatchGetOperations gives it. Operations of deleted images stay listed.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ImageExtensionServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -76,6 +89,11 @@ def add_ImageExtensionServiceServicer_to_server(servicer, server):
                     servicer.BatchGetOperations,
                     request_deserializer=imageservice_dot_v1_dot_extension__pb2.BatchGetOperationsRequest.FromString,
                     response_serializer=imageservice_dot_v1_dot_extension__pb2.BatchGetOperationsResponse.SerializeToString,
+            ),
+            'ListFolderOperations': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListFolderOperations,
+                    request_deserializer=imageservice_dot_v1_dot_extension__pb2.ListFolderOperationsRequest.FromString,
+                    response_serializer=imageservice_dot_v1_dot_extension__pb2.ListFolderOperationsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -132,6 +150,33 @@ class ImageExtensionService:
             '/imageservice.v1.ImageExtensionService/BatchGetOperations',
             imageservice_dot_v1_dot_extension__pb2.BatchGetOperationsRequest.SerializeToString,
             imageservice_dot_v1_dot_extension__pb2.BatchGetOperationsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListFolderOperations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/imageservice.v1.ImageExtensionService/ListFolderOperations',
+            imageservice_dot_v1_dot_extension__pb2.ListFolderOperationsRequest.SerializeToString,
+            imageservice_dot_v1_dot_extension__pb2.ListFolderOperationsResponse.FromString,
             options,
             channel_credentials,
             insecure,
