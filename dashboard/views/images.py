@@ -16,7 +16,15 @@ from django_htmx.http import HttpResponseStopPolling, push_url, trigger_client_e
 from dashboard import folders, tray
 from dashboard.access import is_editor
 from dashboard.backend import BackendError, InvalidArgument, NotFound
-from dashboard.filters import NAME_OPS, PAGE_SIZES, STATUSES, parse_state, quote, violations_to_errors
+from dashboard.filters import (
+    DEFAULT_PAGE_SIZE,
+    NAME_OPS,
+    PAGE_SIZES,
+    STATUSES,
+    parse_state,
+    quote,
+    violations_to_errors,
+)
 from dashboard.pager import clean_token, paginate
 from dashboard.presenters import STATUS_NAMES, ImageView, OperationView
 from dashboard.rows import image_rows
@@ -86,6 +94,7 @@ def image_list(request, folder_id: str):
         ),
         "watch": Watch.of(folder_id, images),
         "url": base + state.query(),
+        "export_query": replace(state.first_page(), size=DEFAULT_PAGE_SIZE).query(),
         "first_url": base + state.first_page().query() if state.page else "",
         "pager": pager,
         "sort_columns": _columns(state, base),
