@@ -114,20 +114,19 @@ def image_list(request, folder_id: str):
     return response
 
 
-LATEST_LOOKUP_SIZE = 1000
-
-
 def _latest_ids(request, folder_id: str, images: list[ImageView]) -> set[str]:
     """Which images on the page are their family's latest (newest READY), in one List call for every
-    family on the page: newest READY first, so each family's first image is its latest. A family
-    whose latest lies past the lookup's one page gets no marker rather than a wrong one."""
+    family on the page: newest READY first, so each family's first image is its latest. The lookup is
+    as long as the page plus one per family, enough for the newest-first page the list opens on (a
+    longer one cost the list its time budget at 100,000 images); a family whose latest lies past it
+    gets no marker rather than a wrong one."""
     families = sorted({image.family for image in images if image.family and image.status == "READY"})
     if not families:
         return set()
     try:
         response = backend_for(request).list_images(
             folder_id,
-            page_size=LATEST_LOOKUP_SIZE,
+            page_size=min(1000, len(images) + len(families)),
             filter=f'family IN ({", ".join(quote(f) for f in families)}) AND status = "READY"',
             order_by="createdAt desc",
         )
