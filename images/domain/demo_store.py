@@ -117,7 +117,7 @@ class DemoStore:
     @property
     def authority(self) -> str:
         host, port = self.server.server_address[:2]
-        return f"{host}:{port}"
+        return f"{host!s}:{port}"
 
     def uris(self) -> list[tuple[str, str]]:
         """(what it shows, URI) for the banner."""
