@@ -138,6 +138,12 @@ def dashboard_table(result: dict) -> None:
         ("fragment bytes", str(result["fragment_bytes"]), ""),
         ("fragment / page bytes", f"{share:.2f}", "≤ 0.40"),
     ]
+    export = result.get("export")
+    if export:
+        rows += [
+            (f"CSV export of {export['rows']} rows (s)", f"{export['seconds']:.1f}", ""),
+            ("export: worker peak RSS growth (MiB)", f"{export['peak_rss_growth_mib']:.1f}", "< 64"),
+        ]
     _print_table(["dashboard metric (100,000 images)", "SQLite", "target"], rows)
 
 

@@ -87,6 +87,7 @@ def main() -> None:
             env=dict(env, DJANGO_ALLOWED_HOSTS="127.0.0.1", DJANGO_SETTINGS_MODULE="dashboard.settings"),
         )  # fmt: skip
         results["gunicorn_pages_per_s"] = _wrk(f"http://127.0.0.1:{http_port}{URL}", cookie, wait_until)
+        results["export"] = _export(f"http://127.0.0.1:{http_port}", cookie, gunicorn.pid)
     finally:
         for process in (gunicorn, backend):
             if process is not None:
@@ -118,6 +119,47 @@ def _wrk(url: str, cookie: str, wait_until) -> float | None:
     if re.search(r"Non-2xx or 3xx responses: (\d+)", output):
         raise RuntimeError(f"wrk saw error responses:\n{output}")
     return float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+
+
+def _workers(master: int) -> list[int]:
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    return [int(pid) for pid in children]
+
+
+def _status_kib(pid: int, field: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise KeyError(field)
+
+
+def _export(base: str, cookie: str, master: int) -> dict:
+    """The CSV export of every image in the folder through gunicorn: wall time, rows, and the serving
+    worker's peak RSS growth (VmHWM after, over VmRSS before, with the peak reset between)."""
+    import time
+    import urllib.request
+
+    def fetch(path: str) -> tuple[int, int]:
+        request = urllib.request.Request(base + path, headers={"Cookie": cookie})
+        lines = size = 0
+        with urllib.request.urlopen(request, timeout=600) as response:
+            while chunk := response.read(1 << 16):
+                size += len(chunk)
+                lines += chunk.count(b"\n")
+        return lines, size
+
+    for _ in range(4):  # both workers import the export path before the measured run
+        fetch(f"{URL}export.csv?family=family-0000")
+    workers = _workers(master)
+    before = {}
+    for pid in workers:
+        Path(f"/proc/{pid}/clear_refs").write_text("5")  # resets VmHWM to the current RSS
+        before[pid] = _status_kib(pid, "VmRSS")
+    start = time.perf_counter()
+    lines, size = fetch(f"{URL}export.csv")
+    seconds = time.perf_counter() - start
+    growth = max(_status_kib(pid, "VmHWM") - before[pid] for pid in workers)
+    return {"rows": lines - 1, "bytes": size, "seconds": seconds, "peak_rss_growth_mib": growth / 1024}
 
 
 if __name__ == "__main__":

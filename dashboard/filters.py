@@ -12,7 +12,9 @@ from images.rules import RULES, check_family, check_labels, check_name, check_pa
 
 STATUSES = ("CREATING", "READY", "ERROR", "DELETING")
 NAME_OPS = {"eq": "is", "ne": "is not", "in": "is any of"}
-# URL value → the API's order_by; the API orders by id when order_by is empty.
+# URL value → the API's order_by. The API can order by id, name and createdAt only, so size and
+# status are not offered as sorts. The list opens newest first.
+DEFAULT_SORT = "-created"
 SORTS = {
     "name": "name asc",
     "-name": "name desc",
@@ -52,7 +54,7 @@ class ListState:
     family: str = ""
     statuses: tuple[str, ...] = ()
     labels: str = ""
-    sort: str = ""
+    sort: str = DEFAULT_SORT
     size: int = DEFAULT_PAGE_SIZE
     page: str = ""  # the current page's token; "" is the first page
     after: str | None = None  # on a Next link: the token of the page it was followed from
@@ -104,7 +106,7 @@ class ListState:
         pairs += [("status", status) for status in self.statuses]
         if self.labels.strip():
             pairs.append(("labels", self.labels.strip()))
-        if self.sort:
+        if self.sort != DEFAULT_SORT:
             pairs.append(("sort", self.sort))
         if self.size != DEFAULT_PAGE_SIZE:
             pairs.append(("size", str(self.size)))
@@ -130,11 +132,12 @@ class ListState:
         return f"images/{self.size}"
 
     def sorted_by(self, column: str) -> ListState:
-        """Clicking a column: ascending first, then descending, then back to the API default."""
+        """Clicking a column: ascending first, then descending, then back to the default (newest first)."""
         if self.sort == column:
             sort = "-" + column
         elif self.sort == "-" + column:
-            sort = ""
+            # The default's own column has two states only: the default, then the other way.
+            sort = column if DEFAULT_SORT == self.sort else DEFAULT_SORT
         else:
             sort = column
         return replace(self, sort=sort).first_page()
@@ -160,14 +163,14 @@ def parse_state(query) -> tuple[ListState, dict[str, str]]:
         size = DEFAULT_PAGE_SIZE
     if size not in PAGE_SIZES:
         size = DEFAULT_PAGE_SIZE
-    sort = query.get("sort", "")
+    sort = query.get("sort") or DEFAULT_SORT
     state = ListState(
         name=query.get("name", "")[:1000],
         name_op=name_op,
         family=query.get("family", "").strip()[:100],
         statuses=tuple(s for s in STATUSES if s in query.getlist("status")),
         labels=query.get("labels", "")[:1000],
-        sort=sort if sort in SORTS else "",
+        sort=sort if sort in SORTS else DEFAULT_SORT,
         size=size,
         page=query.get("page", ""),
         after=clean_token(query.get("after")),

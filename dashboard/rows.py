@@ -12,8 +12,9 @@ and the exact byte counts are on the image's own page, not in a title on every s
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from html import escape
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
@@ -25,17 +26,19 @@ from dashboard.units import human_bytes
 _MARK = "__id__"
 
 
-def _labels(labels: dict[str, str]) -> str:
+def _labels(labels: dict[str, str], list_url: str) -> str:
+    """Each chip links to the list filtered by that label."""
     return "".join(
-        f'<span class="chip">{escape(key)}<b>{escape(value)}</b></span>'
-        if value
-        else f'<span class="chip">{escape(key)}</span>'
+        f'<a class="chip" href="{escape(list_url + "?" + urlencode({"labels": f"{key}={value}"}))}">'
+        f"{escape(key)}{f'<b>{escape(value)}</b>' if value else ''}</a>"
         for key, value in labels.items()
     )
 
 
-def image_rows(images: list[ImageView], *, selectable: bool) -> SafeString:
+def image_rows(images: list[ImageView], *, selectable: bool, latest_ids: Collection[str] = ()) -> SafeString:
+    """`latest_ids`: the images on the page that are their family's latest (they get a marker)."""
     detail = reverse("image-detail", args=[_MARK])
+    lists: dict[str, str] = {}  # folder → its list URL, for the label chips
     family_pages: dict[str, str] = {}  # folder → family URL with a marker for the family
     out = []
     for image in images:
@@ -53,8 +56,12 @@ def image_rows(images: list[ImageView], *, selectable: bool) -> SafeString:
                 family_pages[image.folder_id] = reverse("family-detail", args=[image.folder_id, _MARK])
             family_url = escape(family_pages[image.folder_id].replace(_MARK, quote(image.family, safe="")))
             family = f'<a href="{family_url}">{escape(image.family)}</a>'
+            if image.id in latest_ids:
+                family += ' <span class="latest-mark">latest</span>'
         else:
             family = '<span class="muted">—</span>'
+        if image.folder_id not in lists:
+            lists[image.folder_id] = reverse("image-list", args=[image.folder_id])
         created = image.created_at
         created_cell = (
             f'<time datetime="{created:%Y-%m-%dT%H:%MZ}">{created:%Y-%m-%d %H:%M}</time>' if created else ""
@@ -64,6 +71,6 @@ def image_rows(images: list[ImageView], *, selectable: bool) -> SafeString:
             f"<td>{family}</td>"
             f'<td><span class="badge {status_class(image.status)}">{escape(image.status.lower())}</span></td>'
             f"<td>{human_bytes(image.storage_size)}</td><td>{human_bytes(image.min_disk_size)}</td>"
-            f"<td>{escape(image.os) or '—'}</td><td>{_labels(image.labels)}</td><td>{created_cell}</td></tr>"
+            f"<td>{escape(image.os) or '—'}</td><td>{_labels(image.labels, lists[image.folder_id])}</td><td>{created_cell}</td></tr>"
         )
     return mark_safe("\n".join(out))  # noqa: S308 (every value above is escaped)

@@ -6,7 +6,7 @@ from django.urls import path, register_converter
 
 from dashboard import metrics
 from dashboard.converters import IdConverter
-from dashboard.views import auth, changes, families, images, operations, sources
+from dashboard.views import auth, changes, export, families, images, operations, sources
 
 register_converter(IdConverter, "id")
 
@@ -24,6 +24,7 @@ urlpatterns = [
     path("", images.home, name="home"),
     path("folders/go", images.folder_pick, name="folder-pick"),
     path("f/<id:folder_id>/images/", images.image_list, name="image-list"),
+    path("f/<id:folder_id>/images/export.<str:fmt>", export.image_export, name="image-export"),
     path("f/<id:folder_id>/images/new", changes.image_create, name="image-create"),
     path("f/<id:folder_id>/images/bulk-delete", changes.bulk_delete, name="image-bulk-delete"),
     path("f/<id:folder_id>/families/", families.family_list, name="family-list"),

@@ -25,6 +25,12 @@ from dashboard.backend import (
 from dashboard.diffs import changed_fields, diff
 from dashboard.filters import quote
 from dashboard.forms import SOURCE_KINDS, CreateImageForm, EditImageForm, label_rows, sign_snapshot
+from dashboard.impact import (
+    family_impact,
+    images_by_id,
+    needs_typed_confirmation,
+    typed_confirmation_ok,
+)
 from dashboard.merge import merge
 from dashboard.presenters import ImageView
 from dashboard.units import sizes_for_people, split_size
@@ -33,6 +39,7 @@ from dashboard.views.sources import picker_rows
 from images.rules import check_id
 
 MAX_BULK = 200
+CONFIRM_ERROR = "Type the folder's name or the number of images to confirm."
 
 
 def _fresh_key(form) -> None:
@@ -309,29 +316,12 @@ def image_edit_save(request, image_id: str):
     return _edit_page(request, context, form, status=status)
 
 
-def _successor(backend, image: ImageView) -> tuple[bool, ImageView | None]:
-    """Whether the image is its family's latest and, if so, which READY image takes over."""
-    if not image.family:
-        return False, None
-    latest = backend.latest_by_family(image.folder_id, image.family)
-    if latest is None or latest.id != image.id:
-        return False, None
-    candidates = backend.list_images(
-        image.folder_id,
-        page_size=2,
-        filter=f'family = {quote(image.family)} AND status = "READY"',
-        order_by="createdAt desc",
-    )
-    following = [c for c in candidates.images if c.id != image.id]
-    return True, ImageView.from_proto(following[0]) if following else None
-
-
 @editor_required
 @require_http_methods(["GET", "POST"])
 def image_delete(request, image_id: str):
     backend = backend_for(request)
     key = request.POST.get("idempotency_key") or uuid.uuid4().hex
-    context = {"is_latest": False, "successor": None, "error": "", "idempotency_key": key}
+    context = {"impacts": [], "typed_confirm": False, "error": "", "idempotency_key": key}
     try:
         image = ImageView.from_proto(backend.get_image(image_id))
     except Unavailable:
@@ -342,7 +332,17 @@ def image_delete(request, image_id: str):
     folders.use(request, image.folder_id)
     context["image"] = image
     status = 200
-    if request.method == "POST":
+    context["impacts"] = family_impact(backend, image.folder_id, [image])
+    context["typed_confirm"] = needs_typed_confirmation(1, context["impacts"])
+    typed = request.POST.get("confirm", "")
+    if (
+        request.method == "POST"
+        and context["typed_confirm"]
+        and not typed_confirmation_ok(typed, folder_id=image.folder_id, count=1)
+    ):
+        context["confirm_error"] = CONFIRM_ERROR
+        status = 400
+    elif request.method == "POST":
         try:
             operation = backend.delete_image(image_id, idempotency_key=key)
         except (FailedPrecondition, Conflict) as error:
@@ -355,8 +355,6 @@ def image_delete(request, image_id: str):
             tray.remember(request, operation, image_name=image.name)
             messages.success(request, f"Deleting image {image.title}.")
             return redirect("image-list", folder_id=image.folder_id)
-    if status != 503:
-        context["is_latest"], context["successor"] = _successor(backend, image)
     return render_view(request, "images/delete.html", context, status=status)
 
 
@@ -380,24 +378,43 @@ def bulk_delete(request, folder_id: str):
         return redirect(back)
     backend = backend_for(request)
     step = request.POST.get("step", "confirm")
+    # Both steps ask the backend afresh: the confirmation that is required is decided here, not by
+    # what the confirm page posted back.
+    images = images_by_id(backend, folder_id, ids)
+    impacts = family_impact(backend, folder_id, list(images.values()))
+    typed_confirm = needs_typed_confirmation(len(images), impacts)
+    context = {
+        "step": step,
+        "back": back,
+        "folder_id": folder_id,
+        "impacts": impacts,
+        "typed_confirm": typed_confirm,
+        "count": len(images),
+    }
+    status = 200
+    if (
+        step == "delete"
+        and typed_confirm
+        and not typed_confirmation_ok(request.POST.get("confirm", ""), folder_id=folder_id, count=len(images))
+    ):
+        step = context["step"] = "confirm"
+        context["confirm_error"] = CONFIRM_ERROR
+        status = 400
     rows = []
     for image_id in ids:
-        row = {"id": image_id, "image": None, "ok": None, "message": ""}
+        row = {"id": image_id, "image": images.get(image_id), "ok": None, "message": ""}
         if step == "delete":
             try:
                 operation = backend.delete_image(image_id)
             except BackendError as error:
                 row.update(ok=False, message=error.message)
             else:
-                view = tray.remember(request, operation, image_name=request.POST.get(f"name_{image_id}", ""))
+                view = tray.remember(request, operation, image_name=row["image"].name if row["image"] else "")
                 row.update(ok=True, message="Deleting", operation=view)
-        else:
-            try:
-                row["image"] = ImageView.from_proto(backend.get_image(image_id))
-            except NotFound:
-                row.update(ok=False, message="Already gone")
+        elif row["image"] is None:
+            row.update(ok=False, message="Already gone")
         rows.append(row)
-    context = {"rows": rows, "step": step, "back": back, "folder_id": folder_id}
+    context["rows"] = rows
     if step == "delete":
         context["succeeded"] = sum(1 for row in rows if row["ok"])
-    return render_view(request, "images/bulk_delete.html", context)
+    return render_view(request, "images/bulk_delete.html", context, status=status)

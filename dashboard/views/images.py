@@ -16,7 +16,15 @@ from django_htmx.http import HttpResponseStopPolling, push_url, trigger_client_e
 from dashboard import folders, tray
 from dashboard.access import is_editor
 from dashboard.backend import BackendError, InvalidArgument, NotFound
-from dashboard.filters import NAME_OPS, PAGE_SIZES, STATUSES, parse_state, violations_to_errors
+from dashboard.filters import (
+    DEFAULT_PAGE_SIZE,
+    NAME_OPS,
+    PAGE_SIZES,
+    STATUSES,
+    parse_state,
+    quote,
+    violations_to_errors,
+)
 from dashboard.pager import clean_token, paginate
 from dashboard.presenters import STATUS_NAMES, ImageView, OperationView
 from dashboard.rows import image_rows
@@ -81,9 +89,12 @@ def image_list(request, folder_id: str):
         "errors": errors,
         "list_error": list_error,
         "images": images,
-        "rows": image_rows(images, selectable=is_editor(request.user)),
+        "rows": image_rows(
+            images, selectable=is_editor(request.user), latest_ids=_latest_ids(request, folder_id, images)
+        ),
         "watch": Watch.of(folder_id, images),
         "url": base + state.query(),
+        "export_query": replace(state.first_page(), size=DEFAULT_PAGE_SIZE).query(),
         "first_url": base + state.first_page().query() if state.page else "",
         "pager": pager,
         "sort_columns": _columns(state, base),
@@ -101,6 +112,30 @@ def image_list(request, folder_id: str):
         # The filter form submits every field, empty ones too; the address bar gets the short form.
         push_url(response, context["url"])
     return response
+
+
+def _latest_ids(request, folder_id: str, images: list[ImageView]) -> set[str]:
+    """Which images on the page are their family's latest (newest READY), in one List call for every
+    family on the page: newest READY first, so each family's first image is its latest. The lookup is
+    as long as the page plus one per family, enough for the newest-first page the list opens on (a
+    longer one cost the list its time budget at 100,000 images); a family whose latest lies past it
+    gets no marker rather than a wrong one."""
+    families = sorted({image.family for image in images if image.family and image.status == "READY"})
+    if not families:
+        return set()
+    try:
+        response = backend_for(request).list_images(
+            folder_id,
+            page_size=min(1000, len(images) + len(families)),
+            filter=f'family IN ({", ".join(quote(f) for f in families)}) AND status = "READY"',
+            order_by="createdAt desc",
+        )
+    except BackendError:
+        return set()  # the marker is a hint; the list itself still shows
+    latest: dict[str, str] = {}
+    for image in response.images:
+        latest.setdefault(image.family, image.id)
+    return set(latest.values())
 
 
 _COLUMNS = [

@@ -97,11 +97,28 @@ def test_delete_asks_for_confirmation_naming_the_image(sign_in, site, browser_se
     page.click("text=Delete…")
     expect(page.locator("h1")).to_have_text("Delete image “web-2”?")
     expect(page.locator(".confirm")).to_contain_text(older)
+    page.fill("#confirm-input", FOLDER)  # web-2 is its family's latest: the delete asks to type
     page.click("button:has-text('Delete web-2')")
     expect(page).to_have_url(re.compile(rf"/f/{FOLDER}/images/$"))
     expect(page.locator("#ops-tray .op .badge").first).to_have_text("done")
     expect(page.locator("#results")).not_to_contain_text("web-2")
     expect(page.locator("#results")).to_contain_text("web-1")
+
+
+def test_bulk_delete_names_the_family_impact_and_needs_the_typed_count(sign_in, site, browser_seed):
+    older = browser_seed.image("web-1", family="web-app")
+    newest = browser_seed.image("web-2", family="web-app")
+    page = sign_in("editor")
+    page.goto(f"{site}/f/{FOLDER}/images/")
+    page.check(f"input[name=ids][value='{newest}']")
+    page.click("[data-bulk-button]")
+    impact = page.locator(".impact")
+    expect(impact).to_contain_text("web-2")
+    expect(impact).to_contain_text("becomes the latest")
+    expect(impact).to_contain_text(older)
+    page.fill("#confirm-input", "1")
+    page.click("button:has-text('Delete them')")
+    expect(page.locator("h1")).to_have_text("Deleting 1 of 1 image")
 
 
 def test_family_page_marks_the_latest_version(sign_in, site, browser_seed):

@@ -198,7 +198,10 @@ def test_delete_confirmation_names_the_image_and_the_next_latest(editor_client, 
     body = editor_client.get(f"/images/{newest}/delete").content.decode()
     assert "Delete image “web-2”?" in body
     assert "latest image of family" in body and older in body
-    response = editor_client.post(f"/images/{newest}/delete", {"idempotency_key": ""})
+    refused = editor_client.post(f"/images/{newest}/delete", {"idempotency_key": ""})
+    assert refused.status_code == 400 and "Type the folder" in refused.content.decode()
+    assert get_image(seed.backend, newest).name == "web-2"
+    response = editor_client.post(f"/images/{newest}/delete", {"idempotency_key": "", "confirm": FOLDER})
     assert response.status_code == 302 and response["Location"] == f"/f/{FOLDER}/images/"
     operation = tray.entries(_session_request(editor_client))[0]
     assert operation.kind == "delete" and operation.image_name == "web-2"
@@ -213,6 +216,46 @@ def test_bulk_delete_confirms_then_reports_each_image(editor_client, seed):
     rows = result.context["rows"]
     assert [row["ok"] for row in rows] == [True, True, False]
     assert "not found" in rows[2]["message"]
+
+
+def test_bulk_delete_shows_family_impact_and_asks_to_type_when_a_latest_goes(editor_client, seed):
+    oldest = seed.image("web-1", family="web-app")
+    middle = seed.image("web-2", family="web-app")
+    newest = seed.image("web-3", family="web-app")
+    other = seed.image("db-1", family="db-main")
+    untouched = seed.image("db-2", family="db-main")
+    url = f"/f/{FOLDER}/images/bulk-delete"
+    confirm = editor_client.post(url, {"ids": [newest, middle, other]})
+    impacts = {impact.family: impact for impact in confirm.context["impacts"]}
+    assert impacts["web-app"].was_latest.id == newest and impacts["web-app"].becomes_latest.id == oldest
+    assert "db-main" not in impacts  # db-2 is newer than db-1: the latest stays
+    body = confirm.content.decode()
+    assert "stops being it" in body and 'name="confirm"' in body and untouched not in body
+    refused = editor_client.post(url, {"ids": [newest, middle, other], "step": "delete", "confirm": "2"})
+    assert refused.status_code == 400 and "Type the folder" in refused.content.decode()
+    assert get_image(seed.backend, newest).name == "web-3"
+    done = editor_client.post(url, {"ids": [newest, middle, other], "step": "delete", "confirm": "3"})
+    assert done.status_code == 200 and [row["ok"] for row in done.context["rows"]] == [True, True, True]
+
+
+def test_bulk_delete_of_more_than_ten_asks_to_type_the_folder_name(editor_client, seed):
+    ids = [seed.image(f"img-{i:02d}") for i in range(11)]
+    url = f"/f/{FOLDER}/images/bulk-delete"
+    confirm = editor_client.post(url, {"ids": ids})
+    assert confirm.context["typed_confirm"] and not confirm.context["impacts"]
+    refused = editor_client.post(url, {"ids": ids, "step": "delete"})
+    assert refused.status_code == 400 and not any(row["ok"] for row in refused.context["rows"])
+    done = editor_client.post(url, {"ids": ids, "step": "delete", "confirm": FOLDER})
+    assert all(row["ok"] for row in done.context["rows"])
+
+
+def test_bulk_delete_of_a_few_non_latest_images_needs_no_typing(editor_client, seed):
+    older = seed.image("web-1", family="web-app")
+    seed.image("web-2", family="web-app")
+    url = f"/f/{FOLDER}/images/bulk-delete"
+    assert not editor_client.post(url, {"ids": [older]}).context["typed_confirm"]
+    done = editor_client.post(url, {"ids": [older], "step": "delete"})
+    assert done.context["rows"][0]["ok"]
 
 
 def test_live_preview_shows_the_changes_so_far_without_saving(editor_client, seed):

@@ -176,3 +176,48 @@ def test_a_page_link_from_elsewhere_offers_the_first_page_not_a_guessed_number(e
     body = editor_client.get(LIST, {"size": "10", "page": token}).content.decode()  # no "after"
     assert 'rel="prev"' not in body and "Page 1" not in body
     assert "First page" in body and body.count('name="ids"') == 2
+
+
+def test_list_opens_newest_first(editor_client, seed):
+    for name in ("first", "second", "third"):
+        seed.image(name)
+    body = editor_client.get(LIST, **HTMX).content.decode()
+    assert body.index(">third</a>") < body.index(">second</a>") < body.index(">first</a>")
+
+
+def test_sorts_are_offered_only_where_the_api_can_order(editor_client, seed):
+    seed.image("web-1")
+    body = editor_client.get(LIST).content.decode()
+    assert "sort=name" in body and "sort=created" in body
+    assert "sort=size" not in body and "sort=status" not in body
+
+
+def test_each_familys_latest_is_marked_with_one_extra_call(editor_client, seed, monkeypatch):
+    older = seed.image("web-1", family="web-app")
+    newer = seed.image("web-2", family="web-app")
+    only = seed.image("db-1", family="db-main")
+    calls = []
+    original = Backend.list_images
+
+    def counting(self, *args, **kwargs):
+        calls.append(kwargs)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Backend, "list_images", counting)
+    body = editor_client.get(LIST, **HTMX).content.decode()
+    assert len(calls) == 2
+    rows = {
+        image_id: row for row in body.split("<tr>") for image_id in (older, newer, only) if image_id in row
+    }
+    assert "latest-mark" in rows[newer] and "latest-mark" in rows[only]
+    assert "latest-mark" not in rows[older]
+
+
+def test_label_chips_link_to_the_list_filtered_by_that_label(editor_client, seed):
+    seed.image("web-1", labels={"env": "prod"})
+    seed.image("web-2", labels={"env": "test"})
+    body = editor_client.get(LIST, **HTMX).content.decode()
+    href = f"{LIST}?labels=env%3Dprod"
+    assert f'<a class="chip" href="{href}">' in body
+    filtered = editor_client.get(href, **HTMX).content.decode()
+    assert ">web-1</a>" in filtered and ">web-2</a>" not in filtered

@@ -36,8 +36,15 @@ def test_single_status_uses_equality():
 
 def test_unknown_status_sort_and_size_fall_back_to_defaults():
     state, errors = state_of("status=BOGUS&sort=evil&size=7")
-    assert (state.statuses, state.sort, state.size) == ((), "", 50)
-    assert state.api_filter() == "" and state.order_by() == ""
+    assert (state.statuses, state.sort, state.size) == ((), "-created", 50)
+    assert state.api_filter() == "" and state.order_by() == "createdAt desc"
+
+
+def test_the_list_opens_newest_first_and_keeps_that_out_of_the_url():
+    state, _ = state_of("")
+    assert state.order_by() == "createdAt desc" and state.query() == ""
+    assert state.sorted_by("created").query() == "?sort=created"
+    assert state.sorted_by("created").sorted_by("created").query() == ""
 
 
 def test_bad_filter_values_get_early_messages_from_the_rules():
@@ -67,7 +74,7 @@ def test_sorting_cycles_ascending_descending_default_and_resets_pages():
     assert state.sorted_by("name").sort == "name"
     assert state.sorted_by("name").page == ""
     assert state.sorted_by("name").sorted_by("name").sort == "-name"
-    assert state.sorted_by("name").sorted_by("name").sorted_by("name").sort == ""
+    assert state.sorted_by("name").sorted_by("name").sorted_by("name").sort == "-created"
     assert ListState(sort="-created").order_by() == "createdAt desc"
 
 
