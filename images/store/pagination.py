@@ -161,7 +161,7 @@ class _RowAfter(Func):
         self.width = len(fields)
         self.operator = "<" if descending else ">"
 
-    def as_sql(self, compiler, connection, **extra_context):  # type: ignore[override]
+    def as_sql(self, compiler, connection, **extra_context):
         parts, params = [], []
         for expression in self.get_source_expressions():
             sql, expression_params = compiler.compile(expression)
