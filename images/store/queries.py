@@ -131,7 +131,7 @@ def latest_in_family(folder_id: str, family: str) -> ImageRecord | None:
 OrderFields = Sequence[tuple[str, bool]]
 
 
-def _page_queryset(
+def page_queryset(
     folder_id: Any, where: Q, order_fields: OrderFields, last: Sequence, limit: int
 ) -> QuerySet:
     """The one List query: a folder's images matching `where`, after `last`, in order."""
@@ -154,7 +154,7 @@ def _compiled_page(order_fields: tuple[tuple[str, bool], ...], after: bool, limi
         arity = 1 + (len(order_fields) if after else 0)
 
         def build(folder_id: str, *last: str) -> QuerySet:
-            return _page_queryset(folder_id, Q(), order_fields, last, limit)
+            return page_queryset(folder_id, Q(), order_fields, last, limit)
 
         query = _pages.setdefault(key, CompiledQuery(build, arity))
     return query
@@ -179,7 +179,7 @@ def image_page(
     if not where and all(name in ("id", "name") for name, _ in fields):
         rows = _compiled_page(fields, bool(last), page_size + 1).rows(folder_id, *last)
     else:
-        rows = list(_page_queryset(folder_id, where, fields, last, page_size + 1))
+        rows = list(page_queryset(folder_id, where, fields, last, page_size + 1))
     next_token = ""
     if len(rows) > page_size:
         rows = rows[:page_size]
