@@ -133,3 +133,22 @@ def test_malformed_searches_are_invalid_argument_naming_the_problem(paused_backe
     with raises_rpc(grpc.StatusCode.INVALID_ARGUMENT) as caught:
         list_images(paused_backend.viewer, filter=text)
     assert problem in assert_invalid(caught, "filter")
+
+
+def test_families_page_takes_two_statements_whatever_its_size(catalog, paused_backend):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from images.domain.families import families_list
+
+    backend = paused_backend
+    for index in range(12):
+        start_create(backend.editor, backend, FOLDER, name=f"fam-{index}", family=f"fam-{index % 6}")
+    run_pending(backend)
+    start_create(backend.editor, backend, FOLDER, name="fam-new", family="fam-0")  # CREATING: not latest
+    with CaptureQueriesContext(connection) as statements:
+        families, _ = families_list(folder_id=FOLDER, page_size=100)
+    assert len(statements) == 2, [query["sql"] for query in statements]
+    assert [family.name for family in families] == [f"fam-{index}" for index in range(6)]
+    assert [family.image_count for family in families] == [3, 2, 2, 2, 2, 2]
+    assert [family.latest_image.name for family in families] == [f"fam-{index + 6}" for index in range(6)]
