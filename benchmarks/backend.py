@@ -180,6 +180,7 @@ def measure(address, token, seeded, latency, throughput) -> dict:
     assert list_page(100, page_900).images, "page 900 must not be empty"
     results["list100_page900"] = latency(lambda: list_page(100, page_900), count=500)
     results["list1000"] = latency(lambda: list_page(1000), count=100, warmup=10)
+    results.update(measure_queries(images, metadata, latency))
 
     def create_to_ready(poll_seconds=0.001):
         operation = images.Create(
@@ -202,6 +203,53 @@ def measure(address, token, seeded, latency, throughput) -> dict:
     # Eight callers polling every millisecond would measure the poll load; 5 ms keeps it small.
     results["create"]["ops8"] = throughput(lambda: create_to_ready(0.005), threads=8, seconds=5)
     channel.close()
+    return results
+
+
+# The queries an operator runs: every order first and 90% deep, each filter kind with rare, common
+# and empty matches, filter + order. Each is a List of 100 (p50 beside the 10 ms target).
+ORDER_CASES = ["name desc", "createdAt", "createdAt desc"]
+FILTER_CASES = {
+    "status_empty": ('status = "CREATING"', ""),
+    "status_error_created_desc": ('status = "ERROR"', "createdAt desc"),
+    "label_rare": ('labels.build = "50"', ""),
+    "label_common_name": ('labels.env = "prod"', "name"),
+    "label_has_key": ("labels.env:*", "createdAt desc"),
+    "search_contains": ('name:"v0050"', ""),
+    "search_contains_empty": ('name:"zzzz"', ""),
+    "search_prefix": ('name:"family-0500*"', "name"),
+    "family_timeline": ('family = "family-0500"', "createdAt desc"),
+}
+
+
+def measure_queries(images, metadata, latency) -> dict:
+    from images.api.gen.yandex.cloud.compute.v1 import image_service_pb2 as isv
+
+    def page(size, token="", filter="", order_by=""):
+        request = isv.ListImagesRequest(
+            folder_id=FOLDER, page_size=size, page_token=token, filter=filter, order_by=order_by
+        )
+        return images.List(request, metadata=metadata, timeout=30)
+
+    def deep_token(filter, order_by) -> str:
+        # Tokens are bound to folder, filter and order, not to the page size: 1000-row steps get there.
+        token = ""
+        for _ in range(IMAGES * 9 // 10 // 1000):
+            token = page(1000, token, filter, order_by).next_page_token
+        return token
+
+    results = {}
+    for order_by in ORDER_CASES:
+        key = order_by.replace(" ", "_")
+        results[f"order_{key}_first"] = latency(lambda o=order_by: page(100, order_by=o), count=200)
+        token = deep_token("", order_by)
+        results[f"order_{key}_deep90"] = latency(
+            lambda o=order_by, t=token: page(100, t, order_by=o), count=200
+        )
+    for name, (filter, order_by) in FILTER_CASES.items():
+        results[f"filter_{name}"] = latency(
+            lambda f=filter, o=order_by: page(100, filter=f, order_by=o), count=200
+        )
     return results
 
 

@@ -4,6 +4,7 @@ from images.store.models import (  # noqa: F401
     ApiToken,
     IdempotencyKey,
     Image,
+    ImageLabel,
     Operation,
     Source,
 )

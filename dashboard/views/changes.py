@@ -23,7 +23,6 @@ from dashboard.backend import (
     Unavailable,
 )
 from dashboard.diffs import changed_fields, diff
-from dashboard.filters import quote
 from dashboard.forms import SOURCE_KINDS, CreateImageForm, EditImageForm, label_rows, sign_snapshot
 from dashboard.impact import (
     family_impact,

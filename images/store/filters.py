@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Q
+from django.db import connection
+from django.db.models import BooleanField, Exists, OuterRef, Q
+from django.db.models.expressions import RawSQL
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.lookups import Exact, In, IsNull
 
 from images.errors import InvalidArgument
 from images.rules import RULES, matches, quoted
-from images.store.models import ImageStatus
+from images.store.models import ImageLabel, ImageStatus
 
 # --- filter ------------------------------------------------------------------------------------
 
@@ -19,6 +21,9 @@ PLAIN_FIELDS = ("name", "id", "family", "status")
 LABEL_PREFIX = "labels."
 STATUS_NAMES = tuple(name for name in ImageStatus.names if name != "STATUS_UNSPECIFIED")
 OPERATORS = ("=", "!=", "IN", "NOT IN")
+# The search extensions: `name:"deb"` (CONTAINS), `name:"deb*"` (PREFIX), `labels.k:*` (HAS).
+SEARCH_OPERATORS = ("CONTAINS", "PREFIX", "HAS")
+SEARCH_FIELDS = ("name",)
 
 _WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-/@")
 _ESCAPES = frozenset("\"'\\")
@@ -27,8 +32,10 @@ _ESCAPES = frozenset("\"'\\")
 @dataclass(frozen=True)
 class Condition:
     field: str  # "name", "id", "family", "status" or "labels.<key>"
-    op: str  # one of OPERATORS
-    values: tuple[str, ...]  # one value for = and !=, one or more for IN and NOT IN
+    op: str  # one of OPERATORS or SEARCH_OPERATORS
+    # One value for =, !=, CONTAINS and PREFIX (the text searched for), one or more for IN and
+    # NOT IN, none for HAS.
+    values: tuple[str, ...]
 
     @property
     def label_key(self) -> str | None:
@@ -37,7 +44,7 @@ class Condition:
 
 @dataclass(frozen=True)
 class _Token:
-    kind: str  # "word", "string", "(", ")", ",", "=", "!=", "end"
+    kind: str  # "word", "string", "(", ")", ",", "=", "!=", ":", "*", "end"
     text: str  # the word or the string's value (unescaped)
     position: int  # 1-based character position where the token starts
 
@@ -92,7 +99,7 @@ def _tokenize(text: str) -> list[_Token]:
             value, end = _read_string(text, i)
             tokens.append(_Token("string", value, i + 1))
             i = end
-        elif char in "(),=":
+        elif char in "(),=:*":
             tokens.append(_Token(char, char, i + 1))
             i += 1
         elif char == "!":
@@ -159,6 +166,8 @@ class _Parser:
         field = self.field(token)
         token = self.take()
         values: tuple[str, ...]
+        if token.kind == ":":
+            return self.search(field, token)
         if token.kind in ("=", "!="):
             op, values = token.kind, (self.value(field),)
         elif self.is_keyword(token, "IN"):
@@ -169,6 +178,32 @@ class _Parser:
         else:
             raise self.unexpected(token, f'"=", "!=", "IN" or "NOT IN" after {quoted(field)}')
         return Condition(field, op, values)
+
+    def search(self, field: str, colon: _Token) -> Condition:
+        """The rest of `name:"text"`, `name:"text*"` or `labels.<key>:*` after the colon."""
+        token = self.take()
+        if field.startswith(LABEL_PREFIX):
+            if token.kind != "*":
+                raise self.unexpected(
+                    token, f'"*" after {quoted(field + ":")} (a label search means "has the key")'
+                )
+            return Condition(field, "HAS", ())
+        if field not in SEARCH_FIELDS:
+            raise _error(
+                f'":" at position {colon.position} searches name and labels.<key> only, not {quoted(field)}'
+            )
+        if token.kind != "string":
+            raise self.unexpected(token, f"a quoted text to search for after {quoted(field + ':')}")
+        text, op = token.text, "CONTAINS"
+        if text.endswith("*"):
+            text, op = text[:-1], "PREFIX"
+        if not text:
+            raise _error(f"empty search text at position {token.position}; give at least one character")
+        if "*" in text:
+            raise _error(
+                f'"*" at position {token.position} may only end a search text (a prefix search: "deb*")'
+            )
+        return Condition(field, op, (text,))
 
     def field(self, token: _Token) -> str:
         name = token.text
@@ -239,7 +274,17 @@ def _label_q(key: str, values: Iterable[str], *, negated: bool) -> Q:
     return Q(IsNull(value, True)) | ~matched
 
 
+def _search_q(condition: Condition) -> Q:
+    field, text = condition.field, condition.values[0] if condition.values else ""
+    if condition.op == "HAS":
+        return Q(labels__has_key=condition.label_key)
+    lookup = "icontains" if condition.op == "CONTAINS" else "istartswith"
+    return Q(**{f"{field}__{lookup}": text})
+
+
 def _condition_q(condition: Condition) -> Q:
+    if condition.op in SEARCH_OPERATORS:
+        return _search_q(condition)
     negated = condition.op in ("!=", "NOT IN")
     key = condition.label_key
     if key is not None:
@@ -252,10 +297,68 @@ def _condition_q(condition: Condition) -> Q:
 
 
 def filter_q(conditions: Iterable[Condition]) -> Q:
-    """The Image queryset condition for parsed filter conditions (all of them must hold)."""
+    """The queryset condition for parsed filter conditions (all of them must hold), for any model
+    with the fields named (labels read from its JSON `labels` field)."""
     q = Q()
     for condition in conditions:
         q &= _condition_q(condition)
+    return q
+
+
+# Names hold lowercase letters, digits, "-" and "_" only (rules.RULES["name"]), so a search text
+# lowered is matched case-insensitively by a plain comparison, which an index on name serves.
+_TOP = "\U0010ffff"
+_FEW_LABELS = 2000  # at most this many matches: read them from the label index, then order them
+
+
+def _image_label_q(folder_id: str, condition: Condition) -> Q:
+    """A label condition as a range of the label table's (folder_id, key, value, image) index."""
+    labels = ImageLabel.objects.filter(folder_id=folder_id, key=condition.label_key)
+    if condition.op != "HAS":
+        values = list(condition.values)
+        labels = labels.filter(value=values[0]) if len(values) == 1 else labels.filter(value__in=values)
+    matched = Q(id__in=labels.values("image_id"))
+    if connection.vendor == "sqlite" and labels.values("id")[:_FEW_LABELS].count() == _FEW_LABELS:
+        # SQLite reads `id IN (subquery)` by collecting the whole subquery first, which for a
+        # common label is most of the folder. Then walking the order's index and probing each
+        # image's labels (the (image, key) index) finds a page of matches sooner. One bounded
+        # read of the label index tells the two apart.
+        probe = ImageLabel.objects.filter(image_id=OuterRef("id"), key=condition.label_key)
+        if condition.op != "HAS":
+            probe = probe.filter(value__in=condition.values)
+        matched = Q(Exists(probe))
+    return ~matched if condition.op in ("!=", "NOT IN") else matched
+
+
+def _image_name_search_q(condition: Condition) -> Q:
+    text = condition.values[0].lower()
+    if condition.op == "PREFIX":
+        # The range lets the (folder_id, name, id) index find the names; LIKE keeps it exact.
+        return Q(name__gte=text, name__lt=text + _TOP, name__startswith=text)
+    if connection.vendor == "sqlite" and len(text) >= 3:
+        # The trigram table (see migration image_name_search) finds the rows holding the text.
+        sql = (
+            '"images_image"."id" IN (SELECT "image_id" FROM "images_image_name_search" '
+            'WHERE "images_image_name_search" MATCH %s)'
+        )
+        phrase = '"' + text.replace('"', '""') + '"'
+        # The SQL is constant; the text is a parameter.
+        matched = RawSQL(sql, [phrase], output_field=BooleanField())  # noqa: S611
+        return Q(matched) & Q(name__contains=text)
+    # PostgreSQL: the pg_trgm GIN index on name serves LIKE '%text%'.
+    return Q(name__contains=text)
+
+
+def image_filter_q(folder_id: str, conditions: Iterable[Condition]) -> Q:
+    """filter_q for the images of one folder, reading the label table and the name search index."""
+    q = Q()
+    for condition in conditions:
+        if condition.label_key is not None:
+            q &= _image_label_q(folder_id, condition)
+        elif condition.field in SEARCH_FIELDS and condition.op in SEARCH_OPERATORS:
+            q &= _image_name_search_q(condition)
+        else:
+            q &= _condition_q(condition)
     return q
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from django.db import models
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -20,6 +23,19 @@ class OsType(models.IntegerChoices):
     TYPE_UNSPECIFIED = 0
     LINUX = 1
     WINDOWS = 2
+
+
+class ImageQuerySet(models.QuerySet):
+    def bulk_create(self, objs: Iterable[Image], *args: Any, **kwargs: Any) -> list[Image]:
+        """Inserts the images and, in the same transaction, their rows of the label table."""
+        with transaction.atomic(using=self.db, savepoint=False):
+            images = super().bulk_create(objs, *args, **kwargs)
+            ImageLabel.objects.using(self.db).bulk_create(
+                [label for image in images for label in ImageLabel.rows_of(image)], batch_size=1000
+            )
+        for image in images:
+            image._saved_labels = dict(image.labels)
+        return images
 
 
 class Image(models.Model):
@@ -43,22 +59,77 @@ class Image(models.Model):
     # mutations cannot both start: the second sees it set and gets FAILED_PRECONDITION.
     active_operation_id = models.CharField(max_length=20, null=True, blank=True)
 
+    objects = ImageQuerySet.as_manager()
+
     class Meta:
         constraints = [
             models.UniqueConstraint(
                 fields=["folder_id", "name"], condition=~Q(name=""), name="image_name_unique_in_folder"
             ),
         ]
+        # Every List order (id, name, createdAt; a descending order reads the index backwards) has
+        # an index within a folder, alone and after a status, so that a page at any depth, filtered
+        # or not, is one index range. Name search has its own index (see the search migration).
         indexes = [
-            # List: default order (id) needs only the primary key within a folder.
             models.Index(fields=["folder_id", "id"], name="image_folder_id"),
             models.Index(fields=["folder_id", "name", "id"], name="image_folder_name"),
             models.Index(fields=["folder_id", "created_at", "id"], name="image_folder_created"),
-            # GetLatestByFamily and the family views.
+            models.Index(fields=["folder_id", "status", "id"], name="image_status_id"),
+            models.Index(fields=["folder_id", "status", "name", "id"], name="image_status_name"),
+            models.Index(fields=["folder_id", "status", "created_at", "id"], name="image_status_created"),
+            # GetLatestByFamily, and a status filter within a family.
             models.Index(
                 fields=["folder_id", "family", "status", "created_at", "id"], name="image_family_latest"
             ),
+            # A family's timeline (family filter, createdAt order) and the families page.
+            models.Index(fields=["folder_id", "family", "created_at", "id"], name="image_family_created"),
             models.Index(fields=["blob"], name="image_blob"),
+        ]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Saves the image and, when its labels changed, its rows of the label table, in one
+        transaction (the caller's, when it holds one)."""
+        update_fields = kwargs.get("update_fields")
+        relabel = (update_fields is None or "labels" in update_fields) and (
+            self._state.adding or self.labels != getattr(self, "_saved_labels", None)
+        )
+        if not relabel:
+            super().save(*args, **kwargs)
+            return
+        with transaction.atomic(using=kwargs.get("using"), savepoint=False):
+            super().save(*args, **kwargs)
+            ImageLabel.objects.filter(image_id=self.id).delete()
+            ImageLabel.objects.bulk_create(ImageLabel.rows_of(self))
+        self._saved_labels = dict(self.labels)
+
+    @classmethod
+    def from_db(cls, db: str | None, field_names: Sequence[str], values: Sequence[Any]) -> Image:
+        image = super().from_db(db, field_names, values)
+        if "labels" in field_names:
+            image._saved_labels = dict(image.labels)
+        return image
+
+
+class ImageLabel(models.Model):
+    """One label of an image, so that `labels.k = "v"` and `labels.k:*` read an index range.
+
+    Written with the image (Image.save, Image.objects.bulk_create); deleted with it (cascade).
+    """
+
+    image = models.ForeignKey(Image, on_delete=models.CASCADE, related_name="+", db_index=False)
+    folder_id = models.CharField(max_length=50)
+    key = models.CharField(max_length=63)
+    value = models.CharField(max_length=63, blank=True, default="")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["image", "key"], name="image_label_unique_key")]
+        indexes = [models.Index(fields=["folder_id", "key", "value", "image"], name="image_label_lookup")]
+
+    @classmethod
+    def rows_of(cls, image: Image) -> list[ImageLabel]:
+        return [
+            cls(image_id=image.id, folder_id=image.folder_id, key=key, value=value)
+            for key, value in image.labels.items()
         ]
 
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.conf import settings
-from django.db.models import DateTimeField, IntegerField, Model, Q, QuerySet
+from django.db.models import BooleanField, DateTimeField, F, Func, IntegerField, Model, Q, QuerySet, Value
 
 from images.errors import InvalidArgument
 
@@ -149,17 +149,41 @@ def decode_token(token: str, *, scope: str, arity: int) -> list[TokenValue]:
     return values
 
 
+class _RowAfter(Func):
+    """`(f1, f2, ...) > (v1, v2, ...)` ("<" when descending): a row-value comparison, which SQLite
+    and PostgreSQL both read as one range of an index on (..., f1, f2, ...). Django's own tuple
+    lookup spells it out as `f1 > v1 OR (f1 = v1 AND ...)` on SQLite, which no index serves."""
+
+    output_field = BooleanField()
+
+    def __init__(self, fields: Sequence[str], values: Sequence[Any], *, descending: bool):
+        super().__init__(*[F(name) for name in fields], *[Value(value) for value in values])
+        self.width = len(fields)
+        self.operator = "<" if descending else ">"
+
+    def as_sql(self, compiler, connection, **extra_context):
+        parts, params = [], []
+        for expression in self.get_source_expressions():
+            sql, expression_params = compiler.compile(expression)
+            parts.append(sql)
+            params.extend(expression_params)
+        columns, values = ", ".join(parts[: self.width]), ", ".join(parts[self.width :])
+        return f"({columns}) {self.operator} ({values})", params
+
+
 def after_q(order_fields: Sequence[tuple[str, bool]], last: Sequence[Any]) -> Q:
     """Rows strictly after the row whose sort key is `last`, in the order `order_fields`.
 
-    For (f, id): f > v OR (f = v AND id > last_id); "<" for descending fields.
+    For (f, id): the row value (f, id) > (v, last_id), "<" for a descending order; every field of
+    an order runs in one direction (the id tie-breaker follows the field's).
     """
-    q = Q()
-    for index, (field, descending) in enumerate(order_fields):
-        equal = {name: value for (name, _), value in zip(order_fields[:index], last[:index], strict=True)}
-        beyond = {f"{field}__{'lt' if descending else 'gt'}": last[index]}
-        q |= Q(**equal, **beyond)
-    return q
+    directions = {descending for _, descending in order_fields}
+    if len(directions) != 1:
+        raise ValueError("keyset order fields must all run in one direction")
+    fields = [name for name, _ in order_fields]
+    if len(fields) == 1:
+        return Q(**{f"{fields[0]}__{'lt' if directions == {True} else 'gt'}": last[0]})
+    return Q(_RowAfter(fields, last, descending=directions == {True}))
 
 
 def from_token_value(model: type[Model], field_name: str, value: TokenValue) -> Any:

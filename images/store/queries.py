@@ -124,6 +124,14 @@ def image_by_id(image_id: str) -> ImageRecord | None:
     return _record(rows[0]) if rows else None
 
 
+def images_by_ids(image_ids: Sequence[str]) -> dict[str, ImageRecord]:
+    """The records of the images with these ids, by id, in one query."""
+    if not image_ids:
+        return {}
+    rows = Image.objects.filter(id__in=list(image_ids)).values_list(*COLUMNS)
+    return {row[0]: _record(row) for row in rows}
+
+
 def latest_in_family(folder_id: str, family: str) -> ImageRecord | None:
     """The newest READY image of the family in the folder."""
     rows = _LATEST.rows(folder_id, family)
@@ -133,7 +141,7 @@ def latest_in_family(folder_id: str, family: str) -> ImageRecord | None:
 OrderFields = Sequence[tuple[str, bool]]
 
 
-def _page_queryset(
+def page_queryset(
     folder_id: Any, where: Q, order_fields: OrderFields, last: Sequence, limit: int
 ) -> QuerySet:
     """The one List query: a folder's images matching `where`, after `last`, in order."""
@@ -156,7 +164,7 @@ def _compiled_page(order_fields: tuple[tuple[str, bool], ...], after: bool, limi
         arity = 1 + (len(order_fields) if after else 0)
 
         def build(folder_id: str, *last: str) -> QuerySet:
-            return _page_queryset(folder_id, Q(), order_fields, last, limit)
+            return page_queryset(folder_id, Q(), order_fields, last, limit)
 
         query = _pages.setdefault(key, CompiledQuery(build, arity))
     return query
@@ -184,7 +192,7 @@ def image_page(
         rows = _compiled_page(fields, bool(last), page_size + 1).rows(folder_id, *last)
     else:
         shape = "filtered" if where else "ordered"
-        rows = list(_page_queryset(folder_id, where, fields, last, page_size + 1))
+        rows = list(page_queryset(folder_id, where, fields, last, page_size + 1))
     metrics.LIST_QUERY_SECONDS.labels(shape).observe(time.perf_counter() - started)
     next_token = ""
     if len(rows) > page_size:
