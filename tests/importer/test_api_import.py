@@ -201,6 +201,9 @@ def test_a_requested_min_disk_size_below_the_virtual_size_fails_and_rolls_back(c
         "image.vhdx",
         "qcow2-with-mbr.qcow2",
         "empty.raw",
+        "text.raw",
+        "small.raw",
+        "odd-size.raw",
     ],
 )
 def test_a_rejected_image_ends_the_operation_invalid_argument_saying_why(
