@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 
 # google.rpc.Code values used for operation errors.
 INVALID_ARGUMENT = 3
+DEADLINE_EXCEEDED = 4
 FAILED_PRECONDITION = 9
 ABORTED = 10
 INTERNAL = 13
@@ -99,6 +100,8 @@ def _prepare_create(operation: Operation, context: JobContext) -> dict:
         raise JobFailed(INVALID_ARGUMENT, rejected.message) from rejected
     except importer.UrlRejected as rejected:
         raise JobFailed(INVALID_ARGUMENT, rejected.message) from rejected
+    except importer.ImportStalled as stalled:
+        raise JobFailed(DEADLINE_EXCEEDED, stalled.message) from stalled
     except importer.FetchFailed as failed:
         raise JobFailed(UNAVAILABLE, failed.message) from failed
     return {
