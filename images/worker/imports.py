@@ -71,6 +71,8 @@ def run_import(operation: Operation, uri: str, *, cancel: threading.Event, aband
             return
         except (importer.ImageRejected, importer.UrlRejected) as rejected:
             raise lifecycle.OperationFailed(code_pb2.INVALID_ARGUMENT, rejected.message) from rejected
+        except importer.ImportStalled as stalled:
+            raise lifecycle.OperationFailed(code_pb2.DEADLINE_EXCEEDED, stalled.message) from stalled
         except importer.FetchFailed as failed:
             raise lifecycle.OperationFailed(code_pb2.UNAVAILABLE, failed.message) from failed
         imported = lifecycle.ImportedData(
