@@ -109,13 +109,18 @@ def finish_locked(operation: Operation, imported: ImportedData | None = None) ->
 
 
 def fail(operation_id: str, code: int, message: str, orphan_blob: str = "") -> None:
-    """Ends the operation with an error, undoing its synchronous half, in its own transaction."""
+    """Ends the operation with an error, undoing its synchronous half, in its own transaction; a
+    persisted cancel request wins over the error (the operation ends CANCELLED)."""
     with transaction.atomic():
         _release_blob(orphan_blob)
         operation = locks.for_update(Operation.objects.filter(id=operation_id)).first()
         if operation is None or operation.done:
             return
         roll_back(operation)
+        if operation.cancel_requested:
+            # The client's cancel was accepted and persisted before this failure (a crash, a stall,
+            # a rejected download): it is honoured, as finish_locked() honours it.
+            code, message = code_pb2.CANCELLED, CANCELLED_MESSAGE
         operations.finish_error(operation, code, message)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -13,12 +14,13 @@ from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
 from images.domain.auth import Caller, TokenAuthenticator, authorize
-from images.errors import InvalidArgument, ServiceError
+from images.errors import InvalidArgument, ServiceError, Unavailable
 
 log = logging.getLogger("images.rpc")
 
 # Services answered without auth and without the per-call log line.
 OPEN_SERVICES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
+STARTING_MESSAGE = "server is starting, retry"
 
 
 @dataclass(frozen=True)
@@ -50,8 +52,13 @@ def status_of(error: ServiceError) -> grpc.Status:
 
 
 class ApiInterceptor(grpc.ServerInterceptor):
-    def __init__(self, authenticator: TokenAuthenticator | None = None):
+    """`ready` is set once the server has recovered and its worker runs (just before health says
+    SERVING); until then every API call is answered UNAVAILABLE, so nothing is accepted that no
+    worker would run. None means ready from the start."""
+
+    def __init__(self, authenticator: TokenAuthenticator | None = None, ready: threading.Event | None = None):
         self.authenticator = authenticator or TokenAuthenticator()
+        self.ready = ready
 
     def intercept_service(self, continuation, handler_call_details):
         handler = continuation(handler_call_details)
@@ -69,6 +76,8 @@ class ApiInterceptor(grpc.ServerInterceptor):
             caller_id = "-"
             code = "OK"
             try:
+                if self.ready is not None and not self.ready.is_set():
+                    raise Unavailable(STARTING_MESSAGE)
                 caller = self.authenticator.authenticate(metadata.get("authorization"))
                 caller_id = caller.id
                 authorize(caller, method)

@@ -50,11 +50,13 @@ class BackendServer:
     ):
         self.worker = Worker(threads=workers)
         self.health = health.HealthServicer()
+        # Set once recovery is done and the worker runs: until then the API answers UNAVAILABLE.
+        self.ready = threading.Event()
         self._rpc_threads = rpc_threads
         self._executor = futures.ThreadPoolExecutor(max_workers=rpc_threads, thread_name_prefix="rpc")
         self.server = grpc.server(
             self._executor,
-            interceptors=[ApiInterceptor()],
+            interceptors=[ApiInterceptor(ready=self.ready)],
             options=[
                 # A second server on a taken port must fail, not share it silently.
                 ("grpc.so_reuseport", 0),
@@ -97,11 +99,14 @@ class BackendServer:
             self.health.set(name, status)
 
     def start(self) -> None:
+        """Listens at once (health answers NOT_SERVING, the API UNAVAILABLE), recovers, starts the
+        worker, then serves: no call is accepted before a worker can run what it starts."""
         self.server.start()
         recovered = self.worker.recover()
         if recovered:
             log.info("recovered %d interrupted operation(s)", recovered)
         self.worker.start()
+        self.ready.set()
         self._set_health(health_pb2.HealthCheckResponse.SERVING)
         log.info("serving on %s", self.address)
 

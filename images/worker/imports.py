@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 # Progress reaches the database at most this often (and always at the end of a phase).
 PROGRESS_WRITE_SECONDS = 0.5
 INTERRUPTED_MESSAGE = "the import was interrupted by a server restart; create the image again"
+REFUSED_MESSAGE = "the server could not start the import (it is starting or stopping); create the image again"
 
 
 class ProgressWriter:
@@ -103,3 +104,8 @@ def fail_interrupted(operation: Operation) -> None:
     # The interrupted process's partial download is named after the operation.
     importer.BlobStore(settings.IMAGESERVICE_DATA_DIR).remove_temp(operation.id)
     lifecycle.fail(operation.id, code_pb2.ABORTED, INTERRUPTED_MESSAGE)
+
+
+def fail_refused(operation_id: str) -> None:
+    """Ends an import no worker of this process can run: its URI would be lost with the process."""
+    lifecycle.fail(operation_id, code_pb2.UNAVAILABLE, REFUSED_MESSAGE)

@@ -121,10 +121,6 @@ def test_a_second_server_on_the_same_sqlite_database_refuses_to_start_and_touche
 # --- a cancel persisted before a crash ----------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="recovery fails every interrupted import ABORTED before looking at cancel_requested (issue 7, item 1)",
-)
 def test_a_cancel_accepted_before_a_sigkill_ends_the_import_cancelled_after_the_restart(
     servers, editor_token, http, import_env, tmp_path
 ):
@@ -182,10 +178,6 @@ def seed_pending_operations(address: str, token: str, count: int) -> None:
             future.result()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a URI Create accepted before the worker started is never run (issue 7, item 2)",
-)
 def test_no_uri_create_accepted_while_the_server_recovers_is_left_unrun(
     servers, editor_token, http, import_env, tmp_path
 ):
@@ -230,3 +222,22 @@ def test_no_uri_create_accepted_while_the_server_recovers_is_left_unrun(
         assert done.WhichOneof("result") == "response", done.error
     finally:
         client.close()
+
+
+def test_an_import_handed_to_a_worker_that_is_not_running_ends_unavailable_not_running_forever(
+    transactional_db,
+):
+    """The hand-off behind the rule above: a worker that cannot run an import ends it at once."""
+    from google.rpc import code_pb2
+
+    from images.domain.images import CreateImage, ImageSource, image_create
+    from images.store.models import Image
+    from images.worker import Worker
+
+    uri = "https://storage.yandexcloud.net/bucket/disk.raw"
+    request = CreateImage(folder_id=FOLDER, source=ImageSource(kind="uri", value=uri))
+    operation = image_create(caller_id="tester", request=request, import_runner=Worker(threads=0))
+
+    operation.refresh_from_db()
+    assert operation.done and operation.error_code == code_pb2.UNAVAILABLE, operation.error_message
+    assert not Image.objects.filter(id=operation.image_id).exists()
