@@ -58,6 +58,9 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
+    from benchmarks.recovery import measure_recovery
+
+    results["recovery"] = measure_recovery(token, log_path.parent)
     results["seed_seconds"] = seed_seconds
     results["database"] = connection.vendor
     print(json.dumps(results))

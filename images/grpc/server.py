@@ -102,9 +102,7 @@ class BackendServer:
         """Listens at once (health answers NOT_SERVING, the API UNAVAILABLE), recovers, starts the
         worker, then serves: no call is accepted before a worker can run what it starts."""
         self.server.start()
-        recovered = self.worker.recover()
-        if recovered:
-            log.info("recovered %d interrupted operation(s)", recovered)
+        self.worker.recover()  # logs "recovered N operations in X s"
         self.worker.start()
         self.ready.set()
         self._set_health(health_pb2.HealthCheckResponse.SERVING)
