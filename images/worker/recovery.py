@@ -14,6 +14,7 @@ from google.rpc import code_pb2
 
 from images.domain import lifecycle
 from images.importer import BlobStore
+from images.store import locks
 from images.store.models import Operation, OperationState, Queue
 from images.worker import imports
 from images.worker.liveness import Liveness
@@ -67,7 +68,7 @@ def recover(owner: str, liveness: Liveness | None) -> int:
 
 def _in_batches(queryset: QuerySet, finish: Callable[[list[Operation]], None]) -> int:
     """Runs finish(batch) on the queryset's operations, BATCH at a time, each batch in one
-    transaction with its rows locked (skipping rows another replica holds). A batch that fails is
+    transaction with its rows locked. A batch that fails is
     rolled back and its operations end one by one, each in its own transaction."""
     ids = list(queryset.order_by("created_at").values_list("id", flat=True))
     handled = 0
@@ -75,9 +76,10 @@ def _in_batches(queryset: QuerySet, finish: Callable[[list[Operation]], None]) -
         chunk = queryset.filter(id__in=ids[start : start + BATCH]).order_by("created_at")
         try:
             with transaction.atomic():
-                if connection.vendor == "postgresql":
-                    chunk = chunk.select_for_update(skip_locked=True)
-                batch = list(chunk)
+                # Waits for rows another replica holds rather than skipping them: SERVING promises
+                # the backlog is done. Once it commits, PostgreSQL re-checks the filter, so the
+                # rows it finished drop out of the batch.
+                batch = list(locks.for_update(chunk))
                 finish(batch)
         except Exception:
             log.exception("recovering a batch failed; recovering its operations one by one")
