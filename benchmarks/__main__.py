@@ -100,6 +100,17 @@ def backend_table(runs: dict[str, dict]) -> None:
         )
     add("Create→READY p50 (ms)", [f"{r['create']['p50']:.2f}" for r in runs.values()], "< 50")
     add("Create→READY sustained (ops/s)", [f"{r['create']['ops8']:.0f}" for r in runs.values()], "≥ 100")
+    if all("recovery" in r for r in runs.values()):
+        add(
+            "recovery of 1,500 operations (s)",
+            [f"{r['recovery']['seconds']:.2f} ({r['recovery']['recovered']} ops)" for r in runs.values()],
+            "< 2",
+        )
+        add(
+            "  … restart to SERVING (s)",
+            [f"{r['recovery']['to_serving_seconds']:.2f}" for r in runs.values()],
+            "",
+        )
     _print_table(["backend metric", *names, "target"], rows)
 
 

@@ -60,6 +60,9 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=30)
     results["metrics"] = metrics_cost(token, seeded, log_path)
+    from benchmarks.recovery import measure_recovery
+
+    results["recovery"] = measure_recovery(token, log_path.parent)
     results["seed_seconds"] = seed_seconds
     results["database"] = connection.vendor
     print(json.dumps(results))

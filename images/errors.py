@@ -50,6 +50,10 @@ class FailedPrecondition(ServiceError):
     code = code_pb2.FAILED_PRECONDITION
 
 
+class Unavailable(ServiceError):
+    code = code_pb2.UNAVAILABLE
+
+
 class Unauthenticated(ServiceError):
     code = code_pb2.UNAUTHENTICATED
 

@@ -6,6 +6,7 @@ import time
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import grpc
 import pytest
@@ -134,3 +135,25 @@ def running_backend(*, workers: int, **options):
 def backend(transactional_db, data_dir):
     with running_backend(workers=2) as handle:
         yield handle
+
+
+@pytest.fixture
+def servers(transactional_db, tmp_path):
+    """Starts `grpcserver` processes (tests.processes.ServerProcess); every one still running is
+    killed before the database is flushed."""
+    from tests.processes import ServerProcess
+
+    started: list[ServerProcess] = []
+
+    def start(port: int, **kwargs) -> ServerProcess:
+        server = ServerProcess(port, tmp_path, name=f"server-{len(started)}", **kwargs)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.kill()
+    from django.db import connection
+
+    if connection.vendor == "sqlite":  # a lock file outlives its servers, by design
+        Path(f"{connection.settings_dict['NAME']}.lock").unlink(missing_ok=True)

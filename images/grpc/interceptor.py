@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import logging
+import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -17,13 +18,14 @@ from opentelemetry import trace
 
 from images import metrics, telemetry
 from images.domain.auth import Caller, TokenAuthenticator, authorize
-from images.errors import InvalidArgument, ServiceError
+from images.errors import InvalidArgument, ServiceError, Unavailable
 from images.grpc import metrics as rpc_metrics
 
 log = logging.getLogger("images.rpc")
 
 # Services answered without auth and without the per-call log line.
 OPEN_SERVICES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
+STARTING_MESSAGE = "server is starting, retry"
 
 
 @dataclass(frozen=True)
@@ -55,10 +57,20 @@ def status_of(error: ServiceError) -> grpc.Status:
 
 
 class ApiInterceptor(grpc.ServerInterceptor):
-    """`metrics`: count every call in images.grpc.metrics (off unless the server serves them)."""
+    """`ready` is set once the server has recovered and its worker runs (just before health says
+    SERVING); until then every API call is answered UNAVAILABLE, so nothing is accepted that no
+    worker would run. None means ready from the start. `metrics`: count every call in
+    images.grpc.metrics (off unless the server serves them)."""
 
-    def __init__(self, authenticator: TokenAuthenticator | None = None, *, metrics: bool = False):
+    def __init__(
+        self,
+        authenticator: TokenAuthenticator | None = None,
+        *,
+        ready: threading.Event | None = None,
+        metrics: bool = False,
+    ):
         self.authenticator = authenticator or TokenAuthenticator()
+        self.ready = ready
         self.metrics = metrics
 
     def intercept_service(self, continuation, handler_call_details):
@@ -85,6 +97,8 @@ class ApiInterceptor(grpc.ServerInterceptor):
                 )
             try:
                 with _in_span(span), telemetry.log_context(request_id=request_id):
+                    if self.ready is not None and not self.ready.is_set():
+                        raise Unavailable(STARTING_MESSAGE)
                     caller = self.authenticator.authenticate(metadata.get("authorization"))
                     caller_id = caller.id
                     authorize(caller, method)

@@ -69,11 +69,13 @@ class BackendServer:
     ):
         self.worker = Worker(threads=workers)
         self.health = health.HealthServicer()
+        # Set once recovery is done and the worker runs: until then the API answers UNAVAILABLE.
+        self.ready = threading.Event()
         self._rpc_threads = rpc_threads
         self._executor = futures.ThreadPoolExecutor(max_workers=rpc_threads, thread_name_prefix="rpc")
         self.server = grpc.server(
             self._executor,
-            interceptors=[ApiInterceptor(metrics=metrics_port is not None)],
+            interceptors=[ApiInterceptor(ready=self.ready, metrics=metrics_port is not None)],
             options=[
                 # A second server on a taken port must fail, not share it silently.
                 ("grpc.so_reuseport", 0),
@@ -126,14 +128,15 @@ class BackendServer:
             self.health.set(name, status)
 
     def start(self) -> None:
+        """Listens at once (health answers NOT_SERVING, the API UNAVAILABLE), recovers, starts the
+        worker, then serves: no call is accepted before a worker can run what it starts."""
         if self._metrics_address is not None:
             self.metrics_server = rpc_metrics.serve(*self._metrics_address)
             log.info("metrics on http://%s:%s/metrics", self._metrics_address[0], self.metrics_port)
         self.server.start()
-        recovered = self.worker.recover()
-        if recovered:
-            log.info("recovered %d interrupted operation(s)", recovered)
+        self.worker.recover()  # logs "recovered N operations in X s"
         self.worker.start()
+        self.ready.set()
         self._set_health(health_pb2.HealthCheckResponse.SERVING)
         log.info("serving on %s", self.address)
 

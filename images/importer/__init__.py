@@ -12,7 +12,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from images.importer.errors import FetchFailed, ImageRejected, ImportCancelled, ImporterError, UrlRejected
+from images.importer.errors import (
+    FetchFailed,
+    ImageRejected,
+    ImportCancelled,
+    ImporterError,
+    ImportStalled,
+    UrlRejected,
+)
 from images.importer.fetch import open_download
 from images.importer.inspect import StreamInspector
 from images.importer.policy import ImportPolicy, Resolver, Target, check_url, redact_url, resolve
@@ -25,6 +32,7 @@ __all__ = [
     "ImportCancelled",
     "ImportPolicy",
     "ImportResult",
+    "ImportStalled",
     "ImporterError",
     "Target",
     "UrlRejected",
@@ -60,10 +68,11 @@ def run_import(
     """Downloads url into store while inspecting it; returns what was stored.
 
     Raises UrlRejected (the policy refuses the URI), ImageRejected (the content is refused; the
-    operation should end INVALID_ARGUMENT), FetchFailed (the download failed) or ImportCancelled
-    (cancel was set). On any of them nothing is left in the store. progress(done, total) is called
-    after every chunk; total is 0 when the server did not declare a length. temp_label (the operation
-    id) names the temporary file, so BlobStore.remove_temp() finds it after a crash.
+    operation should end INVALID_ARGUMENT), FetchFailed (the download failed), ImportStalled (the
+    source sent less than the policy's minimum progress) or ImportCancelled (cancel was set). On any
+    of them nothing is left in the store. progress(done, total) is called after every chunk; total
+    is 0 when the server did not declare a length. temp_label (the operation id) names the temporary
+    file, so BlobStore.remove_temp() finds it after a crash.
     """
     target = check_url(url, policy)
     inspector = StreamInspector()

@@ -33,6 +33,11 @@ class ImageRejected(ImporterError):
     """The content is not a disk image we accept; the message says why, for a person."""
 
 
+class ImportStalled(ImporterError):
+    """The source sent too little for too long (the policy's minimum progress): the import gives its
+    slot back instead of holding it until the total deadline."""
+
+
 class ImportCancelled(ImporterError):
     def __init__(self, message: str = "the import was cancelled"):
         super().__init__(message)

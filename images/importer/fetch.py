@@ -13,10 +13,11 @@ import socket
 import ssl
 import threading
 import time
+from collections import deque
 from collections.abc import Iterator
 from urllib.parse import urljoin
 
-from images.importer.errors import FetchFailed, ImportCancelled, UrlRejected
+from images.importer.errors import FetchFailed, ImportCancelled, ImportStalled, UrlRejected
 from images.importer.policy import (
     DEFAULT_PORTS,
     ImportPolicy,
@@ -41,18 +42,49 @@ class _Failure(Exception):
 
 
 class _Clock:
-    """The cancel flag and the total deadline of one download."""
+    """The cancel flag, the total deadline and the minimum progress of one download."""
 
     def __init__(self, policy: ImportPolicy, cancel: threading.Event):
         self.policy = policy
         self.cancel = cancel
-        self.deadline = time.monotonic() + policy.total_timeout
+        now = time.monotonic()
+        self.deadline = now + policy.total_timeout
+        self.received = 0  # every byte read from the network, headers included
+        # (time, bytes received) about every TICK; the oldest is the start of the progress window.
+        self._samples = deque([(now, 0)])
 
     def check(self) -> None:
         if self.cancel.is_set():
             raise ImportCancelled()
-        if time.monotonic() > self.deadline:
+        now = time.monotonic()
+        if now > self.deadline:
             raise _Failure(f"the download took longer than {self.policy.total_timeout:g} s")
+        self._check_progress(now)
+
+    def _check_progress(self, now: float) -> None:
+        """Fewer than stall_bytes in the last stall_seconds (give or take a TICK) ends the download,
+        so a source that trickles gives its import slot back long before the total deadline."""
+        policy = self.policy
+        if policy.stall_bytes <= 0 or policy.stall_seconds <= 0:
+            return
+        samples = self._samples
+        if now - samples[-1][0] >= TICK:
+            samples.append((now, self.received))
+        while len(samples) > 1 and samples[1][0] <= now - policy.stall_seconds:
+            samples.popleft()
+        since, received_then = samples[0]
+        if now - since >= policy.stall_seconds and self.received - received_then < policy.stall_bytes:
+            raise ImportStalled(
+                f"the source stalled: less than {_amount(policy.stall_bytes)} arrived in "
+                f"{policy.stall_seconds:g} s; try again when it is reachable at speed"
+            )
+
+
+def _amount(size: int) -> str:
+    for unit, name in ((1024**3, "GiB"), (1024**2, "MiB"), (1024, "KiB")):
+        if size >= unit and size % unit == 0:
+            return f"{size // unit} {name}"
+    return f"{size} bytes"
 
 
 def _wait(sock: socket.socket, events: int, clock: _Clock, deadline: float, what: str) -> None:
@@ -135,7 +167,9 @@ class _PatientReader(io.RawIOBase):
         while True:
             self._clock.check()
             try:
-                return self._sock.recv_into(buffer)
+                received = self._sock.recv_into(buffer)
+                self._clock.received += received
+                return received
             except TimeoutError:
                 if time.monotonic() > idle_deadline:
                     raise _Failure(f"no data for {self._clock.policy.read_timeout:g} s") from None

@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 # network happened to split the stream (its text-descriptor VMDK check only sees the first chunk).
 OSLO_FIRST_FEED = 1024 * 1024
 ACCEPTED_FORMATS = ("qcow2", "vmdk", "vhd", "raw")
+RAW_MIN_BYTES = 1024 * 1024
 
 _REFUSED = {
     "vhdx": "VHDX images are not accepted; convert the image to VHD, qcow2 or raw",
@@ -217,8 +218,7 @@ class StreamInspector:
             info = self._header_info if dynamic_vhd else None
             virtual_size = formats.vhd_finish(info, self._tail, self.size, head)
         else:
-            # A raw disk is seen in whole sectors, as QEMU does.
-            name, virtual_size = "raw", -(-self.size // formats.SECTOR) * formats.SECTOR
+            name, virtual_size = "raw", _raw_disk_size(self.size)
         return InspectionResult(name, formats.check_virtual_size(virtual_size))
 
     def _oslo_agrees(self, name: str) -> None:
@@ -238,6 +238,18 @@ class StreamInspector:
             raise ImageRejected(f"the {name} image failed a safety check ({checks})") from None
         except format_inspector.ImageFormatError:
             raise ImageRejected(f"the {name} image is truncated or its header is invalid") from None
+
+
+def _raw_disk_size(size: int) -> int:
+    """A raw image is the disk itself: whole sectors, and big enough to be a disk at all (a short
+    text file would otherwise become a READY image)."""
+    if size < RAW_MIN_BYTES:
+        raise ImageRejected(f"a raw image must be at least 1 MiB; this one is {size} bytes")
+    if size % formats.SECTOR:
+        raise ImageRejected(
+            f"a raw image must be a whole number of {formats.SECTOR}-byte sectors; this one is {size} bytes"
+        )
+    return size
 
 
 def _polyglot(found: set[str]) -> ImageRejected:

@@ -43,6 +43,9 @@ class ImportPolicy:
     connect_timeout: float = 10.0
     read_timeout: float = 30.0  # the longest wait for the next byte
     total_timeout: float = 6 * 3600.0
+    # Minimum progress: fewer than stall_bytes in any stall_seconds ends the import (0 turns it off).
+    stall_bytes: int = 1024 * 1024
+    stall_seconds: float = 60.0
     max_redirects: int = 3
     ca_file: str | None = None  # extra trust roots (tests); None means the system's store
     _names: frozenset[tuple[str, int | None]] = field(init=False, repr=False, compare=False)
@@ -71,6 +74,8 @@ class ImportPolicy:
                 allowed_hosts=tuple(settings.IMAGESERVICE_IMPORT_ALLOWED_HOSTS),
                 allow_http=bool(settings.IMAGESERVICE_IMPORT_ALLOW_HTTP),
                 max_bytes=int(settings.IMAGESERVICE_IMPORT_MAX_BYTES),
+                stall_bytes=int(settings.IMAGESERVICE_IMPORT_STALL_BYTES),
+                stall_seconds=float(settings.IMAGESERVICE_IMPORT_STALL_SECONDS),
             )
         except ValueError as error:
             raise ImproperlyConfigured(f"IMAGESERVICE_IMPORT_ALLOWED_HOSTS: {error}") from None

@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 # Progress reaches the database at most this often (and always at the end of a phase).
 PROGRESS_WRITE_SECONDS = 0.5
 INTERRUPTED_MESSAGE = "the import was interrupted by a server restart; create the image again"
+REFUSED_MESSAGE = "the server could not start the import (it is starting or stopping); create the image again"
 
 
 class ProgressWriter:
@@ -96,6 +97,8 @@ def _run_import(operation: Operation, uri: str, *, cancel: threading.Event, aban
                 "policy" if isinstance(rejected, importer.UrlRejected) else "format"
             ).inc()
             raise lifecycle.OperationFailed(code_pb2.INVALID_ARGUMENT, rejected.message) from rejected
+        except importer.ImportStalled as stalled:
+            raise lifecycle.OperationFailed(code_pb2.DEADLINE_EXCEEDED, stalled.message) from stalled
         except importer.FetchFailed as failed:
             metrics.IMPORT_FAILURES.labels("stalled" if _stalled(failed.detail) else "download").inc()
             raise lifecycle.OperationFailed(code_pb2.UNAVAILABLE, failed.message) from failed
@@ -139,3 +142,8 @@ def fail_interrupted(operation: Operation) -> None:
     importer.BlobStore(settings.IMAGESERVICE_DATA_DIR).remove_temp(operation.id)
     metrics.IMPORT_FAILURES.labels("interrupted").inc()
     lifecycle.fail(operation.id, code_pb2.ABORTED, INTERRUPTED_MESSAGE)
+
+
+def fail_refused(operation_id: str) -> None:
+    """Ends an import no worker of this process can run: its URI would be lost with the process."""
+    lifecycle.fail(operation_id, code_pb2.UNAVAILABLE, REFUSED_MESSAGE)

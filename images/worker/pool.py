@@ -125,12 +125,22 @@ class Worker:
     # Imports.
 
     def submit_import(self, operation_id: str, uri: str) -> None:
-        """Runs a freshly created import here: its URI exists only in this process's memory."""
+        """Runs a freshly created import here: its URI exists only in this process's memory.
+
+        A worker that cannot take it (not started, or stopping) ends it UNAVAILABLE at once, never
+        leaving it running with a lease this worker would renew and nothing to run it.
+        """
         with self._running_lock:
-            if operation_id in self._running or self._imports is None or self._stop.is_set():
+            if operation_id in self._running:
                 return
-            self._running[operation_id] = threading.Event()
-        self._imports.submit(self._run_import, operation_id, uri)
+            pool = None if self._stop.is_set() else self._imports
+            if pool is not None:
+                self._running[operation_id] = threading.Event()
+        if pool is None:
+            log.error("import %s refused: the worker is not running", operation_id)
+            imports.fail_refused(operation_id)
+            return
+        pool.submit(self._run_import, operation_id, uri)
 
     def _run_import(self, operation_id: str, uri: str) -> None:
         cancel = self._running[operation_id]

@@ -3,17 +3,13 @@ and recovery before SERVING, SIGTERM's graceful stop, and a second server on a t
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import grpc
 import pytest
-from django.conf import settings
+from django.db import connection
 from google.protobuf import field_mask_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
@@ -21,76 +17,11 @@ from images.api.gen.yandex.cloud.compute.v1 import image_service_pb2 as isv
 from images.api.gen.yandex.cloud.operation import operation_service_pb2 as osv
 from tests.backend.support import image_id_of, wait_until
 from tests.conftest import ApiClient
-from tests.processes import database_url, free_port
+from tests.processes import ServerProcess, free_port
 
 FOLDER = "folder-crash"
 GIB = 1024**3
-MANAGE = Path(settings.BASE_DIR) / "manage.py"
 pytestmark = pytest.mark.slow
-
-
-class ServerProcess:
-    def __init__(self, port: int, log_dir: Path, workers: int = 1, name: str = "server"):
-        self.port = port
-        self.address = f"127.0.0.1:{port}"
-        self.stdout = log_dir / f"{name}.out"
-        self.stderr = log_dir / f"{name}.err"
-        env = dict(os.environ)
-        env.update(
-            DATABASE_URL=database_url(),
-            IMAGESERVICE_DATA_DIR=str(log_dir / "data"),
-            DJANGO_SETTINGS_MODULE="images.settings",
-            PYTHONUNBUFFERED="1",
-        )
-        command = [sys.executable, str(MANAGE), "grpcserver", "--host", "127.0.0.1", "--port", str(port)]
-        with self.stdout.open("wb") as out, self.stderr.open("wb") as err:
-            self.process = subprocess.Popen(
-                [*command, "--workers", str(workers)], env=env, stdout=out, stderr=err, cwd=settings.BASE_DIR
-            )
-
-    def output(self) -> str:
-        return self.stdout.read_text(errors="replace") + self.stderr.read_text(errors="replace")
-
-    def health(self, timeout: float = 1.0):
-        channel = grpc.insecure_channel(self.address)
-        try:
-            return (
-                health_pb2_grpc.HealthStub(channel)
-                .Check(health_pb2.HealthCheckRequest(), timeout=timeout)
-                .status
-            )
-        except grpc.RpcError:
-            return None
-        finally:
-            channel.close()
-
-    def wait_serving(self, timeout: float = 60.0) -> None:
-        def serving():
-            if self.process.poll() is not None:
-                raise AssertionError(f"server exited with {self.process.returncode}:\n{self.output()}")
-            return self.health() == health_pb2.HealthCheckResponse.SERVING
-
-        wait_until(serving, timeout=timeout, interval=0.05, message="health SERVING")
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-        self.process.wait(timeout=30)
-
-
-@pytest.fixture
-def servers(transactional_db, tmp_path):
-    """Starts server processes; every one still running is killed before the database is flushed."""
-    started: list[ServerProcess] = []
-
-    def start(port: int, **kwargs) -> ServerProcess:
-        server = ServerProcess(port, tmp_path, name=f"server-{len(started)}", **kwargs)
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        server.kill()
 
 
 @pytest.fixture
@@ -248,11 +179,13 @@ def test_sigterm_reports_not_serving_then_exits_cleanly(servers, editor_token):
     assert "Traceback" not in server.output()
 
 
-def test_a_second_server_on_the_same_port_fails_loudly(servers, editor_token):
+def test_a_second_server_on_the_same_port_fails_loudly(servers, editor_token, tmp_path):
     port = free_port()
     first = servers(port, workers=1)
     first.wait_serving()
-    second = servers(port, workers=1)
+    # SQLite: a database of its own, or the first server's database lock would refuse it first.
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'other.sqlite3'}"} if connection.vendor == "sqlite" else {}
+    second = servers(port, workers=1, env=env)
     assert second.process.wait(timeout=60) != 0
     assert f"could not listen on 127.0.0.1:{port}" in second.output()
     assert first.health() == health_pb2.HealthCheckResponse.SERVING

@@ -97,7 +97,7 @@ def build(root: Path) -> DiskImages:
     source[1 * MiB : 3 * MiB] = rng.randbytes(2 * MiB)
     source[5 * MiB : 5 * MiB + 4096] = b"end of the disk " * 256
     p("disk.raw").write_bytes(bytes(source))
-    p("data.raw").write_bytes(rng.randbytes(3 * MiB + 12345))  # unpartitioned, odd size
+    p("data.raw").write_bytes(rng.randbytes(3 * MiB + 24 * 512))  # unpartitioned, not whole MiBs
 
     convert = {
         "v2.qcow2": ("qcow2", ["-o", "compat=0.10"]),
@@ -355,4 +355,10 @@ def build(root: Path) -> DiskImages:
     # --- nothing, or not enough ---
     p("empty.raw").write_bytes(b"")
     refuse["empty.raw"] = (p("empty.raw"), "the image is empty")
+    p("text.raw").write_bytes(b"hello world\n")
+    refuse["text.raw"] = (p("text.raw"), "a raw image must be at least 1 MiB")
+    p("small.raw").write_bytes(rng.randbytes(MiB - 512))
+    refuse["small.raw"] = (p("small.raw"), "a raw image must be at least 1 MiB")
+    p("odd-size.raw").write_bytes(rng.randbytes(2 * MiB + 1))
+    refuse["odd-size.raw"] = (p("odd-size.raw"), "a raw image must be a whole number of 512-byte sectors")
     return images

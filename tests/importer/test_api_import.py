@@ -8,16 +8,12 @@ import hashlib
 import logging
 import multiprocessing
 import os
-import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import grpc
 import pytest
 from django.conf import settings as django_settings
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from images.api.gen.imageservice.v1 import extension_pb2, extension_pb2_grpc
 from images.api.gen.yandex.cloud.compute.v1 import image_pb2
@@ -29,7 +25,7 @@ from tests.backend.support import assert_invalid, image_id_of, raises_rpc, unpac
 from tests.conftest import ApiClient
 from tests.importer import diskimages
 from tests.importer.apiserver import HeldImageServer
-from tests.processes import database_url, free_port
+from tests.processes import free_port
 
 FOLDER = "folder-imports"
 MiB = 1024 * 1024
@@ -201,6 +197,9 @@ def test_a_requested_min_disk_size_below_the_virtual_size_fails_and_rolls_back(c
         "image.vhdx",
         "qcow2-with-mbr.qcow2",
         "empty.raw",
+        "text.raw",
+        "small.raw",
+        "odd-size.raw",
     ],
 )
 def test_a_rejected_image_ends_the_operation_invalid_argument_saying_why(
@@ -518,80 +517,23 @@ def import_children(parent: int) -> list[int]:
     return found
 
 
-class ServerProcess:
-    """`manage.py grpcserver` on its own port, logging into files."""
-
-    def __init__(self, name: str, log_dir: Path, env: dict[str, str]):
-        self.address = f"127.0.0.1:{free_port()}"
-        self.log = log_dir / f"{name}.log"
-        with self.log.open("wb") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, str(MANAGE), "grpcserver", "--port", self.address.rsplit(":", 1)[1]],
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                cwd=django_settings.BASE_DIR,
-            )
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def serving(self) -> bool:
-        if self.process.poll() is not None:
-            raise AssertionError(f"the server exited with {self.process.returncode}:\n{self.output()}")
-        channel = grpc.insecure_channel(self.address)
-        try:
-            status = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=1)
-        except grpc.RpcError:
-            return False
-        finally:
-            channel.close()
-        return status.status == health_pb2.HealthCheckResponse.SERVING
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=30)
-
-
-@pytest.fixture
-def server_processes():
-    started: list[ServerProcess] = []
-
-    def start(*args) -> ServerProcess:
-        started.append(ServerProcess(*args))
-        return started[-1]
-
-    yield start
-    for process in started:
-        process.kill()
-
-
 @pytest.mark.slow
 def test_sigkill_mid_import_then_restart_fails_the_import_clearly_and_cleans_up(
-    transactional_db, http, tmp_path, server_processes
+    transactional_db, http, tmp_path, servers
 ):
     from images.domain.auth import create_token
     from images.store.models import Image, ImageStatus
 
     data_dir = tmp_path / "data"
     env = dict(
-        os.environ,
-        DATABASE_URL=database_url(),
-        DJANGO_SETTINGS_MODULE="images.settings",
-        IMAGESERVICE_DATA_DIR=str(data_dir),
         IMAGESERVICE_IMPORT_ALLOWED_HOSTS=f"127.0.0.1:{http.port}",
         IMAGESERVICE_IMPORT_ALLOW_HTTP="1",
         IMAGESERVICE_LOG_LEVEL="DEBUG",
-        PYTHONUNBUFFERED="1",
     )
     token = create_token(name="crash-editor", role="editor")
-    first = server_processes("first", tmp_path, env)
-    wait_until(first.serving, timeout=60, interval=0.05, message="the first server SERVING")
+    port = free_port()
+    first = servers(port, env=env)
+    first.wait_serving()
     client = ApiClient(first.address, token)
     operation = create(client, http.url(f"/slow/disk.raw?{SECRET}"))
     image_id = image_id_of(operation)
@@ -601,7 +543,7 @@ def test_sigkill_mid_import_then_restart_fails_the_import_clearly_and_cleans_up(
         timeout=20,
         message="a partial download on disk",
     )
-    importers = import_children(first.pid)
+    importers = import_children(first.process.pid)
     assert len(importers) == 1, importers
 
     first.kill()
@@ -609,8 +551,8 @@ def test_sigkill_mid_import_then_restart_fails_the_import_clearly_and_cleans_up(
     wait_until(lambda: not is_alive(importers[0]), timeout=10, message="the import process gone")
     assert Image.objects.get(id=image_id).status == ImageStatus.CREATING
     assert temp_files(data_dir) != []  # the crash left its partial download behind
-    second = server_processes("second", tmp_path, env)
-    wait_until(second.serving, timeout=60, interval=0.05, message="the restarted server SERVING")
+    second = servers(port, env=env)
+    second.wait_serving()
 
     client = ApiClient(second.address, token)
     try:
@@ -626,8 +568,8 @@ def test_sigkill_mid_import_then_restart_fails_the_import_clearly_and_cleans_up(
     assert not Image.objects.filter(status=ImageStatus.CREATING).exists()
     assert temp_files(data_dir) == [] and blob_files(data_dir) == []
     assert "ImageService/Create code=OK" in first.output()  # the server logs (at DEBUG) were captured
-    for server in (first, second):
-        assert_no_secret(f"the {server.log.stem} server's output", server.output())
+    for name, server in (("first", first), ("second", second)):
+        assert_no_secret(f"the {name} server's output", server.output())
 
 
 def test_an_import_process_whose_server_died_while_it_started_exits_without_fetching(http, tmp_path):

@@ -17,6 +17,7 @@ from images.importer import (
     ImportCancelled,
     ImportPolicy,
     ImportResult,
+    ImportStalled,
     UrlRejected,
     check_url,
     run_import,
@@ -299,6 +300,32 @@ def test_a_server_that_trickles_hits_the_total_timeout(server, store, cancel):
     assert "longer than 1 s" in failed.value.detail
     assert time.monotonic() - started < 3
     assert temp_files(store) == []
+
+
+def test_a_source_below_the_minimum_progress_stalls_and_leaves_nothing(server, store, cancel):
+    started = time.monotonic()
+    with pytest.raises(ImportStalled) as stalled:
+        run_import(
+            server.url("/trickle/v3.qcow2"),
+            policy=server.policy(stall_bytes=64 * 1024, stall_seconds=0.5),
+            store=store,
+            cancel=cancel,
+        )
+    assert stalled.value.message == (
+        "the source stalled: less than 64 KiB arrived in 0.5 s; try again when it is reachable at speed"
+    )
+    assert 0.5 <= time.monotonic() - started < 3
+    assert temp_files(store) == []
+
+
+def test_a_source_above_the_minimum_progress_is_not_stalled(server, store, cancel, disk_images):
+    result = run_import(
+        server.url("/files/disk.raw"),
+        policy=server.policy(stall_bytes=64 * 1024, stall_seconds=0.5),
+        store=store,
+        cancel=cancel,
+    )
+    assert result.storage_size == disk_images.path("disk.raw").stat().st_size
 
 
 def test_connection_refused_is_a_download_failure(store, cancel):

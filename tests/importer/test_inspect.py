@@ -107,6 +107,9 @@ def refused_names():
         "qcow2-with-vhd-footer.qcow2",
         "qcow2-with-iso.qcow2",
         "empty.raw",
+        "text.raw",
+        "small.raw",
+        "odd-size.raw",
     ]
 
 
@@ -163,7 +166,7 @@ def test_an_iso_or_polyglot_is_refused_within_the_first_mib(disk_images):
 
 def test_a_text_file_is_raw_but_a_text_vmdk_descriptor_is_not(tmp_path):
     notes = tmp_path / "notes.txt"
-    notes.write_text("just some text\nversion 2 of it\n")
+    notes.write_bytes(b"just some text\nversion 2 of it\n".ljust(1024 * 1024, b"\0"))
     assert inspect_file(notes).disk_format == "raw"
     descriptor = tmp_path / "descriptor.txt"
     descriptor.write_text("# comment\n\nversion=1\nCID=1\n")
@@ -171,11 +174,18 @@ def test_a_text_file_is_raw_but_a_text_vmdk_descriptor_is_not(tmp_path):
         inspect_file(descriptor)
 
 
-def test_a_single_byte_is_a_raw_disk_of_one_sector(tmp_path):
+def test_a_single_byte_is_not_a_raw_disk(tmp_path):
     one = tmp_path / "one.raw"
     one.write_bytes(b"\x01")
-    result = inspect_file(one)
-    assert (result.disk_format, result.virtual_size) == ("raw", 512)
+    with pytest.raises(ImageRejected, match="a raw image must be at least 1 MiB; this one is 1 bytes"):
+        inspect_file(one)
+
+
+def test_the_smallest_raw_disk_is_one_mib_and_its_virtual_size_is_its_length(tmp_path):
+    smallest = tmp_path / "smallest.raw"
+    smallest.write_bytes(b"\x01" * (1024 * 1024))
+    result = inspect_file(smallest)
+    assert (result.disk_format, result.virtual_size) == ("raw", 1024 * 1024)
 
 
 def test_a_raw_disk_with_an_invalid_partition_table_is_refused(tmp_path, disk_images):

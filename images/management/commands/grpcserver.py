@@ -5,10 +5,11 @@ import sys
 import threading
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from images import telemetry
 from images.grpc.server import build_server, floor_handler
+from images.store.process_lock import DatabaseInUse, lock_sqlite_database
 
 
 class Command(BaseCommand):
@@ -35,6 +36,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, host, port, workers, rpc_threads, bench_floor, metrics_port, **options):
+        try:
+            lock_sqlite_database()  # before anything reads or recovers the database
+        except DatabaseInUse as error:
+            raise CommandError(str(error)) from None
         # Imports keep threads busy in Python; a shorter GIL switch interval (default 5 ms) keeps
         # metadata calls answered promptly while they run.
         sys.setswitchinterval(0.0005)
