@@ -1,4 +1,4 @@
-"""The signed-in person, their role and backend token: loaded in one query, then kept a few seconds per process.
+"""The signed-in person, their role, backend token and preferences: loaded once, then kept a few seconds per process.
 
 Every page needs all three before its view runs; without this they cost three queries a request
 (user, BackendAccount, the editor group). The session itself still decides who is signed in (a
@@ -20,7 +20,7 @@ from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
-from dashboard.models import BackendAccount
+from dashboard.models import BackendAccount, Preferences, SavedView
 
 _lock = threading.Lock()
 _accounts: dict[object, tuple[float, object]] = {}  # user id → (expires at, user)
@@ -49,7 +49,11 @@ class CachedAccountBackend(ModelBackend):
     def _load(self, user_id):
         model = get_user_model()
         try:
-            user = model._default_manager.select_related("backend_account").get(pk=user_id)
+            user = (
+                model._default_manager.select_related("backend_account", "dashboard_preferences")
+                .prefetch_related("saved_views")
+                .get(pk=user_id)
+            )
         except model.DoesNotExist:
             return None
         if not self.user_can_authenticate(user):
@@ -88,6 +92,13 @@ def connect_signals() -> None:
     post_delete.connect(
         _forget_account, sender=BackendAccount, dispatch_uid="dashboard-accounts-token-delete"
     )
+    for model in (Preferences, SavedView):
+        post_save.connect(
+            _forget_account, sender=model, dispatch_uid=f"dashboard-accounts-{model.__name__}-save"
+        )
+        post_delete.connect(
+            _forget_account, sender=model, dispatch_uid=f"dashboard-accounts-{model.__name__}-delete"
+        )
     m2m_changed.connect(
         _forget_all, sender=user_model.groups.through, dispatch_uid="dashboard-accounts-groups"
     )

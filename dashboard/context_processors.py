@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from dashboard import folders, tray
+from dashboard import folders, preferences, tray
 from dashboard.access import is_editor
+from dashboard.models import THEMES
 
 
 def dashboard(request) -> dict:
@@ -18,9 +19,13 @@ def dashboard(request) -> dict:
     operations = tray.entries(request)
     match = getattr(request, "resolver_match", None)
     url_name = (match.url_name or "") if match else ""
-    section = {"family": "families", "disk": "disks", "snapshot": "snapshots"}.get(
-        url_name.partition("-")[0], "images"
-    )
+    section = {
+        "family": "families",
+        "disk": "disks",
+        "snapshot": "snapshots",
+        "preferences": "preferences",
+        "view": "preferences",
+    }.get(url_name.partition("-")[0], "images")
     return {
         "folder_id": folders.current(request),
         "recent_folders": folders.recent(request),
@@ -30,6 +35,8 @@ def dashboard(request) -> dict:
         "tray_operations": operations,
         "tray_running": any(op.running for op in operations),
         "page_path": _page_path(request),
+        "theme": preferences.theme(request.user),
+        "themes": THEMES,
     }
 
 

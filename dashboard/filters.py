@@ -56,6 +56,7 @@ class ListState:
     labels: str = ""
     sort: str = DEFAULT_SORT
     size: int = DEFAULT_PAGE_SIZE
+    default_size: int = DEFAULT_PAGE_SIZE  # the person's preferred size: a URL without one means it
     page: str = ""  # the current page's token; "" is the first page
     after: str | None = None  # on a Next link: the token of the page it was followed from
 
@@ -108,7 +109,7 @@ class ListState:
             pairs.append(("labels", self.labels.strip()))
         if self.sort != DEFAULT_SORT:
             pairs.append(("sort", self.sort))
-        if self.size != DEFAULT_PAGE_SIZE:
+        if self.size != self.default_size:
             pairs.append(("size", str(self.size)))
         if self.page:
             pairs.append(("page", self.page))
@@ -151,18 +152,19 @@ class ListState:
         return "none"
 
 
-def parse_state(query) -> tuple[ListState, dict[str, str]]:
-    """A ListState from a QueryDict, and early errors per form field (from the shared rules)."""
+def parse_state(query, *, default_size: int = DEFAULT_PAGE_SIZE) -> tuple[ListState, dict[str, str]]:
+    """A ListState from a QueryDict, and early errors per form field (from the shared rules).
+    `default_size`: the page size a URL without one gets (the person's preference)."""
     errors: dict[str, str] = {}
     name_op = query.get("name_op", "eq")
     if name_op not in NAME_OPS:
         name_op = "eq"
     try:
-        size = int(query.get("size", DEFAULT_PAGE_SIZE))
+        size = int(query.get("size", default_size))
     except ValueError:
-        size = DEFAULT_PAGE_SIZE
+        size = default_size
     if size not in PAGE_SIZES:
-        size = DEFAULT_PAGE_SIZE
+        size = default_size
     sort = query.get("sort") or DEFAULT_SORT
     state = ListState(
         name=query.get("name", "")[:1000],
@@ -172,6 +174,7 @@ def parse_state(query) -> tuple[ListState, dict[str, str]]:
         labels=query.get("labels", "")[:1000],
         sort=sort if sort in SORTS else DEFAULT_SORT,
         size=size,
+        default_size=default_size,
         page=query.get("page", ""),
         after=clean_token(query.get("after")),
     )

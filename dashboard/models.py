@@ -1,4 +1,4 @@
-"""Dashboard-only records: each person's backend token, and failed logins for throttling."""
+"""Dashboard-only records: each person's backend token and preferences, saved views, failed logins."""
 
 from __future__ import annotations
 
@@ -42,3 +42,46 @@ class PageLink(models.Model):
 
     def __str__(self) -> str:
         return f"page {self.number or '?'}"
+
+
+THEMES = {"auto": "Auto (as the system)", "light": "Light", "dark": "Dark"}
+
+
+class Preferences(models.Model):
+    """How one person likes the dashboard: theme, list page size, hidden list columns, default folder.
+
+    Blank values mean "the dashboard's default", so a default that changes later still reaches
+    everyone who never chose otherwise. Columns are stored as the hidden ones for the same reason:
+    a column added later shows until someone hides it.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="dashboard_preferences"
+    )
+    theme = models.CharField(max_length=5, choices=THEMES.items(), default="auto")
+    page_size = models.PositiveSmallIntegerField(null=True, blank=True)
+    hidden_columns = models.JSONField(default=list, blank=True)
+    default_folder = models.CharField(max_length=50, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"preferences of {self.user}"
+
+
+class SavedView(models.Model):
+    """A named filter and sort of one folder's image list: the list URL's query, kept for its owner."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views")
+    folder_id = models.CharField(max_length=50)
+    name = models.CharField(max_length=60)
+    query = models.CharField(max_length=2000, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["folder_id", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "folder_id", "name"], name="saved_view_name_per_folder")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} in {self.folder_id}"

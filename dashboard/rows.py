@@ -17,8 +17,10 @@ from html import escape
 from urllib.parse import quote, urlencode
 
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
+from dashboard import times
 from dashboard.presenters import ImageView
 from dashboard.templatetags.dashboard import status_class
 from dashboard.units import human_bytes
@@ -40,6 +42,7 @@ def image_rows(images: list[ImageView], *, selectable: bool, latest_ids: Collect
     detail = reverse("image-detail", args=[_MARK])
     lists: dict[str, str] = {}  # folder → its list URL, for the label chips
     family_pages: dict[str, str] = {}  # folder → family URL with a marker for the family
+    now = timezone.now()
     out = []
     for image in images:
         image_id = escape(image.id)
@@ -63,11 +66,11 @@ def image_rows(images: list[ImageView], *, selectable: bool, latest_ids: Collect
         if image.folder_id not in lists:
             lists[image.folder_id] = reverse("image-list", args=[image.folder_id])
         created = image.created_at
-        created_cell = (
-            f'<time datetime="{created:%Y-%m-%dT%H:%MZ}">{created:%Y-%m-%d %H:%M}</time>' if created else ""
-        )
+        created_cell = times.time_html(created, now)
         out.append(
-            f'<tr>{check}<th scope="row"><a href="{url}">{name}</a><code>{image_id}</code></th>'
+            f'<tr>{check}<th scope="row"><a href="{url}">{name}</a><code>{image_id}</code>'
+            f'<button type="button" class="copy" data-copy="{image_id}" aria-label="Copy ID {image_id}" hidden>'
+            "Copy</button></th>"
             f"<td>{family}</td>"
             f'<td><span class="badge {status_class(image.status)}">{escape(image.status.lower())}</span></td>'
             f"<td>{human_bytes(image.storage_size)}</td><td>{human_bytes(image.min_disk_size)}</td>"

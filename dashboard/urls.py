@@ -6,7 +6,7 @@ from django.urls import path, register_converter
 
 from dashboard import metrics
 from dashboard.converters import IdConverter
-from dashboard.views import auth, changes, export, families, images, operations, sources
+from dashboard.views import auth, changes, export, families, images, operations, preferences, sources
 
 register_converter(IdConverter, "id")
 
@@ -37,6 +37,11 @@ urlpatterns = [
     path("images/<id:image_id>/edit/preview", changes.image_edit_preview, name="image-edit-preview"),
     path("images/<id:image_id>/edit/save", changes.image_edit_save, name="image-edit-save"),
     path("images/<id:image_id>/delete", changes.image_delete, name="image-delete"),
+    path("preferences/", preferences.preferences_page, name="preferences"),
+    path("preferences/theme", preferences.theme_set, name="preferences-theme"),
+    path("preferences/columns", preferences.columns_set, name="preferences-columns"),
+    path("f/<id:folder_id>/views/", preferences.view_save, name="view-save"),
+    path("views/<int:view_id>/delete", preferences.view_delete, name="view-delete"),
     path("operations/", operations.operations_tray, name="operations-tray"),
     path("operations/clear", operations.operations_clear, name="operations-clear"),
     path("operations/<id:operation_id>/cancel", operations.operation_cancel, name="operation-cancel"),

@@ -1,4 +1,5 @@
-// The dashboard's only script: keyboard shortcuts, the labels editor, list selection, source fields.
+// The dashboard's only script: keyboard shortcuts and their help, copy buttons, the labels editor,
+// list selection, source fields.
 // No inline handlers anywhere (the CSP forbids them); everything hangs off data- attributes.
 (function () {
   "use strict";
@@ -7,19 +8,97 @@
     return target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
   }
 
-  // "/" focuses the list filter, as in most consoles.
-  document.addEventListener("keydown", function (event) {
-    if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey || typingIn(event.target)) return;
-    var filter = document.querySelector("[data-filter-focus]");
-    if (filter) {
-      event.preventDefault();
+  function follow(selector) {
+    return function () {
+      var link = document.querySelector(selector);
+      if (!link) return false;
+      link.click();
+      return true;
+    };
+  }
+
+  // Every keyboard shortcut, in one place: the handler below runs them and the help overlay ("?")
+  // lists them from here. A shortcut whose target is not on the page does nothing.
+  var SHORTCUTS = [
+    { keys: "/", help: "Focus the list filter", run: function () {
+      var filter = document.querySelector("[data-filter-focus]");
+      if (!filter) return false;
       filter.focus();
       filter.select();
+      return true;
+    } },
+    { keys: "?", help: "Show this list of shortcuts", run: function () { return openHelp(); } },
+    { keys: "n", help: "Create an image", run: follow("a[href$='/images/new']") },
+    { keys: "j", help: "Next page", run: follow("#main a[rel=next]") },
+    { keys: "k", help: "Previous page", run: follow("#main a[rel=prev]") },
+    { keys: "Escape", help: "Close this list", run: function () { return false; } },
+  ];
+
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey || typingIn(event.target)) return;
+    if (document.querySelector("dialog[open]")) return; // the dialog handles its own keys
+    for (var i = 0; i < SHORTCUTS.length; i++) {
+      if (SHORTCUTS[i].keys === event.key && SHORTCUTS[i].run()) {
+        event.preventDefault();
+        return;
+      }
     }
   });
 
+  // The help overlay: a modal <dialog> (Escape closes it; focus returns where it was).
+  var helpOpener = null;
+  function openHelp() {
+    var dialog = document.getElementById("shortcuts");
+    if (!dialog || dialog.open) return false;
+    var list = dialog.querySelector("[data-shortcut-list]");
+    if (!list.children.length) {
+      SHORTCUTS.forEach(function (shortcut) {
+        var term = document.createElement("dt");
+        var key = document.createElement("kbd");
+        key.textContent = shortcut.keys === "Escape" ? "Esc" : shortcut.keys;
+        term.appendChild(key);
+        var description = document.createElement("dd");
+        description.textContent = shortcut.help;
+        list.appendChild(term);
+        list.appendChild(description);
+      });
+    }
+    helpOpener = document.activeElement;
+    dialog.showModal();
+    dialog.querySelector("button").focus();
+    return true;
+  }
+  document.addEventListener("close", function (event) {
+    if (event.target.id === "shortcuts" && helpOpener && helpOpener.focus) helpOpener.focus();
+  }, true);
+
+  // Copy buttons: the value is in data-copy; the button says it worked, for eyes and screen readers.
+  function copied(button, text) {
+    var label = button.textContent;
+    button.textContent = text;
+    button.dataset.copied = "";
+    var status = document.getElementById("copy-status");
+    if (status) status.textContent = text === "Copied" ? "Copied " + button.dataset.copy : text;
+    setTimeout(function () {
+      button.textContent = label;
+      delete button.dataset.copied;
+    }, 1500);
+  }
+
   // Labels editor: add and remove rows in place (without JavaScript, "Add label" asks the server).
   document.addEventListener("click", function (event) {
+    var copy = event.target.closest("[data-copy]");
+    if (copy) {
+      navigator.clipboard.writeText(copy.dataset.copy).then(
+        function () { copied(copy, "Copied"); },
+        function () { copied(copy, "Copy failed"); }
+      );
+      return;
+    }
+    if (event.target.closest("[data-help-open]")) {
+      openHelp();
+      return;
+    }
     var add = event.target.closest("[data-add-label]");
     if (add) {
       var editor = add.closest("fieldset");
@@ -42,11 +121,20 @@
     }
   });
 
-  function revealRemoveButtons(root) {
-    root.querySelectorAll("[data-remove-label][hidden]").forEach(function (button) {
-      button.hidden = false;
-    });
+  // Buttons that need this script (remove label, copy, shortcuts) are hidden until it runs.
+  function revealScriptButtons(root) {
+    root.querySelectorAll("[data-remove-label][hidden], [data-copy][hidden], [data-help-open][hidden]").forEach(
+      function (button) {
+        button.hidden = !window.isSecureContext && button.hasAttribute("data-copy");
+      }
+    );
   }
+
+  // Forms that return to "this page" go back to the address as it is now (filters change it in place).
+  document.addEventListener("submit", function (event) {
+    var next = event.target.querySelector && event.target.querySelector("[data-next-here]");
+    if (next) next.value = location.pathname + location.search;
+  }, true);
 
   // List selection: "select all" and a live count on the bulk button.
   function updateBulk(form) {
@@ -150,7 +238,7 @@
   function init(root) {
     initTray();
     markInvalidFilters();
-    revealRemoveButtons(root);
+    revealScriptButtons(root);
     updateBulk(document.getElementById("bulk"));
     var kinds = document.querySelector("[data-source-kinds]");
     if (kinds) showSourceField(kinds.closest("form"));

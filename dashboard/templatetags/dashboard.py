@@ -1,4 +1,4 @@
-"""Template filters for sizes, durations, statuses and redacted addresses."""
+"""Template filters for sizes, durations, times, statuses, redacted addresses; copy buttons."""
 
 from __future__ import annotations
 
@@ -6,7 +6,10 @@ import datetime as dt
 import re
 
 from django import template
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
+from dashboard import times
 from dashboard.units import human_bytes
 
 register = template.Library()
@@ -43,6 +46,29 @@ def duration(value: dt.timedelta | None) -> str:
         return f"{minutes} min {seconds} s"
     hours, minutes = divmod(minutes, 60)
     return f"{hours} h {minutes} min"
+
+
+@register.filter
+def ago(value: dt.datetime | None):
+    """ "3 min ago", with the exact time and zone on hover."""
+    return mark_safe(times.time_html(value))  # noqa: S308 (time_html escapes its text)
+
+
+@register.filter
+def exact_time(value: dt.datetime | None):
+    """The exact time and zone, with "3 min ago" on hover."""
+    return mark_safe(times.time_html(value, exact=True))  # noqa: S308 (time_html escapes its text)
+
+
+@register.simple_tag
+def copy_button(value: str, what: str = "ID"):
+    """A button that copies `value` (dashboard.js reveals it: without a script it could do nothing)."""
+    return format_html(
+        '<button type="button" class="copy" data-copy="{}" aria-label="Copy {} {}" hidden>Copy</button>',
+        value,
+        what,
+        value,
+    )
 
 
 @register.filter

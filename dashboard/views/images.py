@@ -13,11 +13,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 from django_htmx.http import HttpResponseStopPolling, push_url, trigger_client_event
 
-from dashboard import folders, tray
+from dashboard import folders, preferences, tray
 from dashboard.access import is_editor
 from dashboard.backend import BackendError, InvalidArgument, NotFound
 from dashboard.filters import (
-    DEFAULT_PAGE_SIZE,
     NAME_OPS,
     PAGE_SIZES,
     STATUSES,
@@ -36,7 +35,8 @@ OPERATIONS_PAGE_SIZE = 10
 
 @require_GET
 def home(request):
-    return redirect("image-list", folder_id=folders.last_used(request))
+    folder_id = preferences.of(request.user).default_folder or folders.last_used(request)
+    return redirect("image-list", folder_id=folder_id)
 
 
 @require_GET
@@ -58,7 +58,7 @@ def _check_folder(folder_id: str) -> None:
 def image_list(request, folder_id: str):
     _check_folder(folder_id)
     folders.use(request, folder_id)
-    state, errors = parse_state(request.GET)
+    state, errors = parse_state(request.GET, default_size=preferences.page_size(request.user))
     images, next_token, list_error = [], "", None
     if not errors:
         try:
@@ -77,6 +77,7 @@ def image_list(request, folder_id: str):
             images = [ImageView.from_proto(image) for image in response.images]
             next_token = response.next_page_token
     base = reverse("image-list", args=[folder_id])
+    hidden = preferences.hidden_columns(request.user)
     pager = paginate(
         scope=state.pager_scope,
         token=state.page,
@@ -94,10 +95,16 @@ def image_list(request, folder_id: str):
         ),
         "watch": Watch.of(folder_id, images),
         "url": base + state.query(),
-        "export_query": replace(state.first_page(), size=DEFAULT_PAGE_SIZE).query(),
+        "export_query": replace(state.first_page(), size=state.default_size).query(),
         "first_url": base + state.first_page().query() if state.page else "",
         "pager": pager,
         "sort_columns": _columns(state, base),
+        "hidden_columns": hidden,
+        "column_choices": [
+            (key, label, key not in hidden) for key, label in preferences.HIDEABLE_COLUMNS.items()
+        ],
+        "saved_views": preferences.saved_views(request.user, folder_id),
+        "view_query": replace(state.first_page(), size=state.default_size).query(),
         "count": _count(pager, state, images, errors or list_error, bool(next_token)),
         "clear_url": base
         + replace(state.first_page(), name="", name_op="eq", family="", statuses=(), labels="").query(),
@@ -138,23 +145,13 @@ def _latest_ids(request, folder_id: str, images: list[ImageView]) -> set[str]:
     return set(latest.values())
 
 
-_COLUMNS = [
-    ("Name", "name"),
-    ("Family", ""),
-    ("Status", ""),
-    ("Size", ""),
-    ("Min disk", ""),
-    ("OS", ""),
-    ("Labels", ""),
-    ("Created", "created"),
-]
 _SORT_ICONS = {"ascending": "▲", "descending": "▼"}
 
 
 def _columns(state, base: str) -> list[dict]:
     """The table head: sortable columns link to their order and say which way it runs now."""
     columns = []
-    for label, sort_key in _COLUMNS:
+    for _key, label, sort_key in preferences.LIST_COLUMNS:
         column = {"label": label, "url": ""}
         if sort_key:
             direction = state.sort_direction(sort_key)

@@ -31,6 +31,7 @@ def _pages(seed) -> list[str]:
         f"/f/{FOLDER}/families/",
         f"/f/{FOLDER}/families/web-app/",
         "/images/imgdoesnotexist0000/",
+        "/preferences/",
     ]
 
 
@@ -54,4 +55,27 @@ def test_no_serious_axe_finding_on_the_sign_in_page(chromium, site, dashboard, s
     page.goto(site + "/login/")
     findings = serious_findings(page)
     context.close()
+    assert findings == [], "\n".join(findings)
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_no_serious_axe_finding_with_a_chosen_theme_against_the_system(sign_in, site, browser_seed, theme):
+    """A theme chosen in the preferences holds against the opposite system setting, saved views,
+    the column chooser and the shortcut overlay open included."""
+    older = browser_seed.image("web-1", family="web-app", labels={"env": "prod"})
+    system = "dark" if theme == "light" else "light"
+    page = sign_in("editor", color_scheme=system)
+    page.emulate_media(color_scheme=system)
+    page.goto(site + f"/f/{FOLDER}/images/")
+    page.locator(".theme-switch").get_by_role("button", name=theme.capitalize()).click()
+    page.fill("#view-name", "prod web")
+    page.get_by_role("button", name="Save view").click()
+    page.get_by_text("Columns", exact=True).click()
+    findings = serious_findings(page)
+    page.locator("#main").focus()
+    page.keyboard.press("?")
+    findings += serious_findings(page)
+    for path in ("/preferences/", f"/images/{older}/", f"/f/{FOLDER}/families/web-app/"):
+        page.goto(site + path)
+        findings += serious_findings(page)
     assert findings == [], "\n".join(findings)
