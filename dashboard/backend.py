@@ -234,6 +234,7 @@ class _Channel:
                 disk_service_pb2_grpc.DiskServiceStub(channel),
                 snapshot_service_pb2_grpc.SnapshotServiceStub(channel),
             )
+        assert self._stubs is not None  # built above with the channel for this key
         return self._stubs
 
 
@@ -333,10 +334,9 @@ class Backend:
             min_disk_size=min_disk_size,
             product_ids=list(product_ids),
             pooled=pooled,
-            **{source_kind: source},
+            os=image_pb2.Os(type=image_pb2.Os.Type.Name(os_type)) if os_type else None,
         )
-        if os_type:
-            request.os.type = os_type
+        setattr(request, source_kind, source)
         return self._call(self._images.Create, request, idempotency_key=idempotency_key)
 
     def update_image(
@@ -390,7 +390,7 @@ class Backend:
                     (item.operation, item.progress if item.HasField("progress") else None)
                     for item in response.operations
                 ]
-        found = []
+        found: list[tuple[operation_pb2.Operation, extension_pb2.OperationProgress | None]] = []
         for operation_id in operation_ids:
             try:
                 found.append((self.get_operation(operation_id), None))

@@ -98,7 +98,7 @@ def image_list(request, folder_id: str):
         "first_url": base + state.first_page().query() if state.page else "",
         "pager": pager,
         "sort_columns": _columns(state, base),
-        "count": _count(pager, state, images, errors or list_error, bool(next_token)),
+        "count": _count(pager, state, images, bool(errors or list_error), bool(next_token)),
         "clear_url": base
         + replace(state.first_page(), name="", name_op="eq", family="", statuses=(), labels="").query(),
         "name_ops": NAME_OPS,
