@@ -13,6 +13,7 @@ import grpc
 from django.conf import settings
 from google.protobuf import field_mask_pb2
 from google.rpc import error_details_pb2
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_status import rpc_status
 from opentelemetry import trace
 
@@ -192,6 +193,7 @@ class _Stubs:
     extension: extension_pb2_grpc.ImageExtensionServiceStub
     disks: disk_service_pb2_grpc.DiskServiceStub
     snapshots: snapshot_service_pb2_grpc.SnapshotServiceStub
+    health: health_pb2_grpc.HealthStub
 
 
 class _Channel:
@@ -233,6 +235,7 @@ class _Channel:
                 extension_pb2_grpc.ImageExtensionServiceStub(channel),
                 disk_service_pb2_grpc.DiskServiceStub(channel),
                 snapshot_service_pb2_grpc.SnapshotServiceStub(channel),
+                health_pb2_grpc.HealthStub(channel),
             )
         assert self._stubs is not None  # built above with the channel for this key
         return self._stubs
@@ -267,9 +270,18 @@ class Backend:
         self._extension = stubs.extension
         self._disks = stubs.disks
         self._snapshots = stubs.snapshots
+        self._health = stubs.health
 
     def __repr__(self) -> str:  # never the token
         return f"<Backend request_id={self.request_id}>"
+
+    def serving(self) -> bool:
+        """Whether the backend answers its health check with SERVING (no token needed, no retry)."""
+        try:
+            reply = self._health.Check(health_pb2.HealthCheckRequest(), timeout=2)
+        except grpc.RpcError:
+            return False
+        return reply.status == health_pb2.HealthCheckResponse.SERVING
 
     def _call(self, method, request, *, idempotency_key: str | None = None):
         metadata = [("authorization", f"Bearer {self._token}"), ("x-request-id", self.request_id)]

@@ -6,7 +6,7 @@ from django.urls import path, register_converter
 
 from dashboard import metrics
 from dashboard.converters import IdConverter
-from dashboard.views import auth, changes, export, families, images, operations, sources
+from dashboard.views import auth, changes, export, families, images, operations, sources, status
 
 register_converter(IdConverter, "id")
 
@@ -38,6 +38,7 @@ urlpatterns = [
     path("images/<id:image_id>/edit/save", changes.image_edit_save, name="image-edit-save"),
     path("images/<id:image_id>/delete", changes.image_delete, name="image-delete"),
     path("operations/", operations.operations_tray, name="operations-tray"),
+    path("backend/probe", status.backend_probe, name="backend-probe"),
     path("operations/clear", operations.operations_clear, name="operations-clear"),
     path("operations/<id:operation_id>/cancel", operations.operation_cancel, name="operation-cancel"),
 ]
