@@ -431,15 +431,18 @@ class Backend:
         *,
         status: str = "",
         created_by: str = "",
+        image_id: str = "",
         page_size: int = 0,
         page_token: str = "",
     ) -> FolderOperations:
-        """A page of every operation in the folder, newest first; status is "", "running", "done" or
-        "failed". Raises Unimplemented on a server without it (the rest of the extension may be there)."""
+        """A page of every operation in the folder (or on one of its images, gone or not), newest
+        first; status is "", "running", "done" or "failed". Raises Unimplemented on a server without
+        it (the rest of the extension may be there)."""
         request = extension_pb2.ListFolderOperationsRequest(
             folder_id=folder_id,
             status=FOLDER_OPERATION_STATUSES[status],
             created_by=created_by,
+            image_id=image_id,
             page_size=page_size,
             page_token=page_token,
         )
