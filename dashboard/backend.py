@@ -13,6 +13,7 @@ import grpc
 from django.conf import settings
 from google.protobuf import field_mask_pb2
 from google.rpc import error_details_pb2
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_status import rpc_status
 from opentelemetry import trace
 
@@ -192,6 +193,7 @@ class _Stubs:
     extension: extension_pb2_grpc.ImageExtensionServiceStub
     disks: disk_service_pb2_grpc.DiskServiceStub
     snapshots: snapshot_service_pb2_grpc.SnapshotServiceStub
+    health: health_pb2_grpc.HealthStub
 
 
 class _Channel:
@@ -233,7 +235,9 @@ class _Channel:
                 extension_pb2_grpc.ImageExtensionServiceStub(channel),
                 disk_service_pb2_grpc.DiskServiceStub(channel),
                 snapshot_service_pb2_grpc.SnapshotServiceStub(channel),
+                health_pb2_grpc.HealthStub(channel),
             )
+        assert self._stubs is not None  # built above with the channel for this key
         return self._stubs
 
 
@@ -266,9 +270,18 @@ class Backend:
         self._extension = stubs.extension
         self._disks = stubs.disks
         self._snapshots = stubs.snapshots
+        self._health = stubs.health
 
     def __repr__(self) -> str:  # never the token
         return f"<Backend request_id={self.request_id}>"
+
+    def serving(self) -> bool:
+        """Whether the backend answers its health check with SERVING (no token needed, no retry)."""
+        try:
+            reply = self._health.Check(health_pb2.HealthCheckRequest(), timeout=2)
+        except grpc.RpcError:
+            return False
+        return reply.status == health_pb2.HealthCheckResponse.SERVING
 
     def _call(self, method, request, *, idempotency_key: str | None = None):
         metadata = [("authorization", f"Bearer {self._token}"), ("x-request-id", self.request_id)]
@@ -333,10 +346,9 @@ class Backend:
             min_disk_size=min_disk_size,
             product_ids=list(product_ids),
             pooled=pooled,
-            **{source_kind: source},
+            os=image_pb2.Os(type=image_pb2.Os.Type.Name(os_type)) if os_type else None,
         )
-        if os_type:
-            request.os.type = os_type
+        setattr(request, source_kind, source)
         return self._call(self._images.Create, request, idempotency_key=idempotency_key)
 
     def update_image(
@@ -390,7 +402,7 @@ class Backend:
                     (item.operation, item.progress if item.HasField("progress") else None)
                     for item in response.operations
                 ]
-        found = []
+        found: list[tuple[operation_pb2.Operation, extension_pb2.OperationProgress | None]] = []
         for operation_id in operation_ids:
             try:
                 found.append((self.get_operation(operation_id), None))
@@ -419,15 +431,18 @@ class Backend:
         *,
         status: str = "",
         created_by: str = "",
+        image_id: str = "",
         page_size: int = 0,
         page_token: str = "",
     ) -> FolderOperations:
-        """A page of every operation in the folder, newest first; status is "", "running", "done" or
-        "failed". Raises Unimplemented on a server without it (the rest of the extension may be there)."""
+        """A page of every operation in the folder (or on one of its images, gone or not), newest
+        first; status is "", "running", "done" or "failed". Raises Unimplemented on a server without
+        it (the rest of the extension may be there)."""
         request = extension_pb2.ListFolderOperationsRequest(
             folder_id=folder_id,
             status=FOLDER_OPERATION_STATUSES[status],
             created_by=created_by,
+            image_id=image_id,
             page_size=page_size,
             page_token=page_token,
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.core import signing
@@ -181,6 +182,12 @@ class SecretQueryURLInput(forms.URLInput):
 
 class ImageFieldsMixin:
     """Checks shared by create and edit; each message comes from images.rules."""
+
+    if TYPE_CHECKING:  # provided by the forms.Form this is mixed into
+        fields: dict[str, forms.Field]
+        cleaned_data: dict[str, Any]
+
+        def add_error(self, field: str | None, error: str) -> None: ...
 
     def clean_name(self):
         value = self.cleaned_data["name"]

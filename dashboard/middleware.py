@@ -16,7 +16,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import HttpResponseClientRedirect, push_url, reswap, retarget
 from opentelemetry import trace
 
-from dashboard.backend import BackendError, Unauthenticated
+from dashboard.backend import BackendError, Unauthenticated, Unavailable
+from dashboard.views.status import FIRST_PROBE_SECONDS
 from images import telemetry
 
 log = logging.getLogger(__name__)
@@ -100,6 +101,8 @@ def error_response(request, error: BackendError, *, status: int | None = None) -
             "The image service did not accept your account's API token. Ask an administrator to renew it."
         )
     context = {"error": error, "title": error.title, "message": message, "status": status}
+    if isinstance(error, Unavailable):  # the banner watches for the backend's return
+        context["probe_after"] = FIRST_PROBE_SECONDS
     if getattr(request, "htmx", False) and not request.htmx.history_restore_request:
         response = TemplateResponse(request, "error.html#alert", context, status=status)
         # The page did not change, so neither may the address bar (a sort link pushes by default).

@@ -14,7 +14,17 @@ STATUS_NAMES = {value: name for name, value in image_pb2.Image.Status.items()}
 OS_NAMES = {image_pb2.Os.LINUX: "Linux", image_pb2.Os.WINDOWS: "Windows"}
 _CODE_NAMES = {code.value[0]: code.name for code in grpc.StatusCode}
 
-_METADATA_KINDS = {
+_METADATA_KINDS: dict[
+    str,
+    tuple[
+        str,
+        type[
+            image_service_pb2.CreateImageMetadata
+            | image_service_pb2.UpdateImageMetadata
+            | image_service_pb2.DeleteImageMetadata
+        ],
+    ],
+] = {
     image_service_pb2.CreateImageMetadata.DESCRIPTOR.full_name: (
         "create",
         image_service_pb2.CreateImageMetadata,

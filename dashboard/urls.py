@@ -6,7 +6,7 @@ from django.urls import path, register_converter
 
 from dashboard import metrics
 from dashboard.converters import IdConverter
-from dashboard.views import auth, changes, export, families, images, operations, preferences, sources
+from dashboard.views import auth, changes, export, families, images, operations, preferences, sources, status
 
 register_converter(IdConverter, "id")
 
@@ -43,6 +43,7 @@ urlpatterns = [
     path("f/<id:folder_id>/views/", preferences.view_save, name="view-save"),
     path("views/<int:view_id>/delete", preferences.view_delete, name="view-delete"),
     path("operations/", operations.operations_tray, name="operations-tray"),
+    path("backend/probe", status.backend_probe, name="backend-probe"),
     path("operations/clear", operations.operations_clear, name="operations-clear"),
     path("operations/<id:operation_id>/cancel", operations.operation_cancel, name="operation-cancel"),
 ]

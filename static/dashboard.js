@@ -191,7 +191,9 @@
   // poll does not count: it answers 200 through an outage and says so in the tray).
   document.addEventListener("htmx:afterRequest", function (event) {
     var source = event.detail.elt;
-    if (!event.detail.successful || (source && source.closest && source.closest("#ops-tray"))) return;
+    if (!event.detail.successful || (source && source.closest && source.closest("#ops-tray, [data-backend-alert], [data-backend-probe]"))) {
+      return;
+    }
     document.querySelectorAll("[data-backend-alert]").forEach(function (alert) {
       alert.remove();
     });

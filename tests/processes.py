@@ -34,10 +34,16 @@ def database_url() -> str:
 
 class ServerProcess:
     """`manage.py grpcserver` on 127.0.0.1:port against the test database, its output in log_dir;
-    env adds or overrides environment settings of that process."""
+    env adds or overrides environment settings of that process, args adds command-line options."""
 
     def __init__(
-        self, port: int, log_dir: Path, workers: int = 1, name: str = "server", env: dict | None = None
+        self,
+        port: int,
+        log_dir: Path,
+        workers: int = 1,
+        name: str = "server",
+        env: dict | None = None,
+        args: tuple[str, ...] = (),
     ):
         self.port = port
         self.address = f"127.0.0.1:{port}"
@@ -55,7 +61,7 @@ class ServerProcess:
         command = [sys.executable, str(manage), "grpcserver", "--host", "127.0.0.1", "--port", str(port)]
         with self.stdout.open("wb") as out, self.stderr.open("wb") as err:
             self.process = subprocess.Popen(
-                [*command, "--workers", str(workers)],
+                [*command, "--workers", str(workers), *args],
                 env=environment,
                 stdout=out,
                 stderr=err,

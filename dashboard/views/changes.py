@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import grpc
 from django.contrib import messages
@@ -320,7 +321,7 @@ def image_edit_save(request, image_id: str):
 def image_delete(request, image_id: str):
     backend = backend_for(request)
     key = request.POST.get("idempotency_key") or uuid.uuid4().hex
-    context = {"impacts": [], "typed_confirm": False, "error": "", "idempotency_key": key}
+    context: dict[str, Any] = {"impacts": [], "typed_confirm": False, "error": "", "idempotency_key": key}
     try:
         image = ImageView.from_proto(backend.get_image(image_id))
     except Unavailable:

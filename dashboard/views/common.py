@@ -13,7 +13,7 @@ from dashboard.models import BackendAccount
 def wants_fragment(request) -> bool:
     """An HTMX request for part of a page: not a boosted navigation, not a history restore."""
     htmx = getattr(request, "htmx", None)
-    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+    return htmx is not None and bool(htmx) and not htmx.boosted and not htmx.history_restore_request
 
 
 def render_view(request, template: str, context: dict, *, fragment: str | None = None, status: int = 200):

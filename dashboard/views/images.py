@@ -105,7 +105,7 @@ def image_list(request, folder_id: str):
         ],
         "saved_views": preferences.saved_views(request.user, folder_id),
         "view_query": replace(state.first_page(), size=state.default_size).query(),
-        "count": _count(pager, state, images, errors or list_error, bool(next_token)),
+        "count": _count(pager, state, images, bool(errors or list_error), bool(next_token)),
         "clear_url": base
         + replace(state.first_page(), name="", name_op="eq", family="", statuses=(), labels="").query(),
         "name_ops": NAME_OPS,
@@ -198,15 +198,23 @@ def _operations_page(request, backend, image_id: str) -> dict:
 
 
 def _last_operation(request, backend, image_id: str) -> OperationView | None:
-    """The person's latest operation on the image, as the backend tells it now (the tray's copy
-    may predate its end)."""
+    """The latest operation on the image, as the backend tells it now: the person's own from the
+    tray (whose copy may predate its end), else anyone's from the folder's operations. A gone image
+    has no folder to ask, so the page says which folder it showed (else the current one)."""
     known = next((op for op in tray.entries(request) if op.image_id == image_id), None)
-    if known is None:
+    if known is not None:
+        try:
+            return OperationView.from_proto(backend.get_operation(known.id), image_name=known.image_name)
+        except BackendError:
+            return known
+    folder_id = request.GET.get("folder") or folders.current(request)
+    if not folders.is_valid(folder_id):
         return None
     try:
-        return OperationView.from_proto(backend.get_operation(known.id), image_name=known.image_name)
-    except BackendError:
-        return known
+        found = backend.list_folder_operations(folder_id, image_id=image_id, page_size=1)
+    except BackendError:  # Unimplemented on a server without the extension too
+        return None
+    return OperationView.from_proto(found.operations[0][0]) if found.operations else None
 
 
 @require_GET

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -30,7 +31,7 @@ class SourceRow:
     id: str
     name: str
     size: int
-    created_at: object
+    created_at: dt.datetime | None
     os: str = ""
     labels: tuple[tuple[str, str], ...] = ()
 

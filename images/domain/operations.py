@@ -235,17 +235,25 @@ MAX_CREATED_BY = 64  # a caller id is an API token's name
 
 
 def folder_operations(
-    *, folder_id: str, status: str = "", created_by: str = "", page_size: int = 0, page_token: str = ""
+    *,
+    folder_id: str,
+    status: str = "",
+    created_by: str = "",
+    image_id: str = "",
+    page_size: int = 0,
+    page_token: str = "",
 ) -> tuple[list[Operation], str]:
     """A page of every operation on the folder's images (whoever started it), newest first.
 
     `status` is "", "running", "done" (with a response) or "failed" (with an error, cancelled
-    ones too); `created_by` keeps one caller's operations.
+    ones too); `created_by` keeps one caller's operations; `image_id` one image's, also after the
+    image is gone (what became of a failed or cancelled import).
     """
     violations = (
         rules.check_id(folder_id, "folder_id")
         + rules.check_page_size(page_size)
         + rules.check_page_token(page_token)
+        + (rules.check_id(image_id, "image_id") if image_id else [])
     )
     if status not in FOLDER_STATUSES:
         violations.append(FieldViolation("status", "must be one of running, done and failed"))
@@ -257,10 +265,14 @@ def folder_operations(
     queryset = Operation.objects.filter(FOLDER_STATUSES[status], folder_id=folder_id)
     if created_by:
         queryset = queryset.filter(created_by=created_by)
+    if image_id:
+        queryset = queryset.filter(image_id=image_id)
     return pagination.keyset_page(
         queryset,
         [("created_at", True), ("id", True)],
         page_size=rules.page_size_or_default(page_size),
         page_token=page_token,
-        scope=pagination.token_scope("folder-operations", folder_id, status, created_by),
+        scope=pagination.token_scope(
+            "folder-operations", folder_id, status, created_by, *((image_id,) if image_id else ())
+        ),
     )

@@ -17,9 +17,10 @@ from grpc_status import rpc_status
 from opentelemetry import trace
 
 from images import metrics, telemetry
-from images.domain.auth import Caller, TokenAuthenticator, authorize
+from images.domain.auth import Caller, TokenAuthenticator
 from images.errors import InvalidArgument, ServiceError, Unavailable
 from images.grpc import metrics as rpc_metrics
+from images.grpc.authorization import authorize
 
 log = logging.getLogger("images.rpc")
 

@@ -129,6 +129,7 @@ class ExtensionServicer(extension_pb2_grpc.ImageExtensionServiceServicer):
             folder_id=request.folder_id,
             status=convert.folder_status(request.status),
             created_by=request.created_by,
+            image_id=request.image_id,
             page_size=request.page_size,
             page_token=request.page_token,
         )

@@ -191,7 +191,7 @@ class _Connection(http.client.HTTPConnection):
         self._target = target
         self._address = address
         self._clock = clock
-        self.response_class = functools.partial(_Response, clock=clock)
+        self.response_class = functools.partial(_Response, clock=clock)  # type: ignore[assignment]
 
     def connect(self) -> None:
         sock = _connect(self._address, self._target.port, self._clock)
@@ -307,7 +307,9 @@ def _request(connection: _Connection, target: Target) -> _Response:
     connection.putheader("User-Agent", USER_AGENT)
     connection.putheader("Connection", "close")
     connection.endheaders()
-    return connection.getresponse()
+    response = connection.getresponse()
+    assert isinstance(response, _Response)  # response_class above
+    return response
 
 
 def _location(response: http.client.HTTPResponse) -> str:

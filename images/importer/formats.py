@@ -28,9 +28,9 @@ def check_virtual_size(size: int) -> int:
 
 
 def _more(eof: bool, name: str) -> None:
+    """Refuse a truncated image at end of file; before it, the caller answers None (read more)."""
     if eof:
         raise ImageRejected(f"the {name} image is truncated")
-    return None
 
 
 # --- qcow2 (docs/interop/qcow2.txt in QEMU) -------------------------------------------------------
@@ -56,7 +56,8 @@ class Qcow2Info(NamedTuple):
 
 def qcow2_header(head: bytes, eof: bool) -> Qcow2Info | None:
     if len(head) < 72:
-        return _more(eof, "qcow2")
+        _more(eof, "qcow2")
+        return None
     (_, version, backing_offset, backing_size, cluster_bits, size, crypt) = struct.unpack_from(
         ">4sIQIIQI", head
     )
@@ -78,7 +79,8 @@ def qcow2_header(head: bytes, eof: bool) -> Qcow2Info | None:
     extensions_start = 72
     if version == 3:
         if len(head) < 104:
-            return _more(eof, "qcow2")
+            _more(eof, "qcow2")
+            return None
         incompatible, _, _, refcount_order, header_length = struct.unpack_from(">QQQII", head, 72)
         if incompatible & _QCOW2_CORRUPT:
             raise ImageRejected("qcow2 images marked corrupt are not accepted; repair the image first")
@@ -95,7 +97,8 @@ def qcow2_header(head: bytes, eof: bool) -> Qcow2Info | None:
     offset = extensions_start
     while offset + 8 <= cluster_size:
         if len(head) < offset + 8:
-            return _more(eof, "qcow2")
+            _more(eof, "qcow2")
+            return None
         kind, length = struct.unpack_from(">II", head, offset)
         if kind == _EXT_END:
             break
@@ -183,7 +186,8 @@ class VmdkInfo(NamedTuple):
 
 def vmdk_header(head: bytes, eof: bool) -> VmdkInfo | None:
     if len(head) < SECTOR:
-        return _more(eof, "VMDK")
+        _more(eof, "VMDK")
+        return None
     (_, version, _, capacity, grain, desc_offset, desc_size, gtes_per_gt, _, gd_offset) = struct.unpack_from(
         "<4sIIQQQQIQQ", head
     )
@@ -317,7 +321,8 @@ def vhd_footer(data: bytes) -> VhdFooter:
 def vhd_header(head: bytes, eof: bool) -> VhdInfo | None:
     """A VHD whose first sector is a footer copy: that is only valid for a dynamic disk."""
     if len(head) < SECTOR:
-        return _more(eof, "VHD")
+        _more(eof, "VHD")
+        return None
     footer = vhd_footer(head)
     if footer.disk_type == _VHD_FIXED:
         raise ImageRejected("a fixed VHD must have its footer only at the end of the file")
@@ -325,7 +330,8 @@ def vhd_header(head: bytes, eof: bool) -> VhdInfo | None:
     if start < SECTOR or start + 1024 > HEAD_LIMIT:
         raise ImageRejected("the VHD header is invalid (dynamic header location)")
     if len(head) < start + 1024:
-        return _more(eof, "VHD")
+        _more(eof, "VHD")
+        return None
     dynamic = head[start : start + 1024]
     if not dynamic.startswith(b"cxsparse") or not _checksum(dynamic, 36):
         raise ImageRejected("the VHD dynamic disk header is invalid")

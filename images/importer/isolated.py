@@ -120,6 +120,7 @@ def _child(
             send_progress()
         local_cancel.set()
 
+    outcome: tuple[str, ImportResult | ImporterError]
     threading.Thread(target=watch, daemon=True).start()
     try:
         result = run_import(

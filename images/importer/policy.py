@@ -328,7 +328,7 @@ def is_public_address(address: str) -> bool:
 
 def system_resolver(host: str, port: int) -> list[str]:
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
-    return list(dict.fromkeys(info[4][0] for info in infos))
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
 def resolve(target: Target, policy: ImportPolicy, resolver: Resolver | None = None) -> str:

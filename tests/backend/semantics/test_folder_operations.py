@@ -58,6 +58,7 @@ def history(paused_backend):
         "pending": pending.id,
         "cancelled": cancelled.id,
         "bob": "bob",
+        "gone": (gone.id, [gone_delete.id, create_gone]),
     }
 
 
@@ -86,6 +87,16 @@ def test_filters_by_who_started_them(history):
     assert all_ids(client, created_by="nobody") == []
 
 
+def test_filters_by_image_even_once_the_image_is_gone(history):
+    client = history["backend"].viewer
+    gone_id, gone_ops = history["gone"]
+    assert all_ids(client, image_id=gone_id) == gone_ops
+    assert all_ids(client, image_id=gone_id, status=Status.DONE, page_size=1) == gone_ops
+    assert all_ids(client, image_id="nosuchimage") == []
+    # An image in another folder is not found through this one.
+    assert all_ids(client, folder_id="folder-elsewhere", image_id=gone_id) == []
+
+
 def test_operations_carry_the_same_progress_as_batch_get(history):
     from images.store.models import Operation
 
@@ -110,7 +121,7 @@ def test_operations_carry_the_same_progress_as_batch_get(history):
 def test_a_page_token_is_bound_to_its_filter(history):
     client = history["backend"].viewer
     token = list_ops(client, page_size=1).next_page_token
-    for other in (dict(status=Status.DONE), dict(created_by="bob"), dict()):
+    for other in (dict(status=Status.DONE), dict(created_by="bob"), dict(image_id="x"), dict()):
         with raises_rpc() as caught:
             list_ops(
                 client, "folder-elsewhere" if not other else FOLDER, page_size=1, page_token=token, **other
@@ -123,6 +134,7 @@ def test_a_page_token_is_bound_to_its_filter(history):
     [
         (dict(status=9), "status"),
         (dict(created_by="x" * 65), "created_by"),
+        (dict(image_id="x" * 51), "image_id"),
         (dict(page_size=1001), "page_size"),
         (dict(page_size=-1), "page_size"),
         (dict(page_token="bogus"), "page_token"),

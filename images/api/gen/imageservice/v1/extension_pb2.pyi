@@ -73,7 +73,7 @@ class BatchGetOperationsResponse(_message.Message):
     def __init__(self, operations: _Optional[_Iterable[_Union[OperationWithProgress, _Mapping]]] = ...) -> None: ...
 
 class ListFolderOperationsRequest(_message.Message):
-    __slots__ = ("folder_id", "page_size", "page_token", "status", "created_by")
+    __slots__ = ("folder_id", "page_size", "page_token", "status", "created_by", "image_id")
     class Status(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
         __slots__ = ()
         STATUS_UNSPECIFIED: _ClassVar[ListFolderOperationsRequest.Status]
@@ -89,12 +89,14 @@ class ListFolderOperationsRequest(_message.Message):
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     CREATED_BY_FIELD_NUMBER: _ClassVar[int]
+    IMAGE_ID_FIELD_NUMBER: _ClassVar[int]
     folder_id: str
     page_size: int
     page_token: str
     status: ListFolderOperationsRequest.Status
     created_by: str
-    def __init__(self, folder_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., status: _Optional[_Union[ListFolderOperationsRequest.Status, str]] = ..., created_by: _Optional[str] = ...) -> None: ...
+    image_id: str
+    def __init__(self, folder_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., status: _Optional[_Union[ListFolderOperationsRequest.Status, str]] = ..., created_by: _Optional[str] = ..., image_id: _Optional[str] = ...) -> None: ...
 
 class ListFolderOperationsResponse(_message.Message):
     __slots__ = ("operations", "next_page_token")

@@ -1,0 +1,32 @@
+"""The backend-down banner's own probe: it asks again, backing off, and removes itself once the
+backend answers, so a stale "unreachable" never outlives the outage."""
+
+from __future__ import annotations
+
+from django.http import HttpResponse
+from django.template.response import TemplateResponse
+from django.views.decorators.http import require_GET
+from django_htmx.http import reswap, retarget
+
+from dashboard.views.common import backend_for
+
+FIRST_PROBE_SECONDS = 1
+LAST_PROBE_SECONDS = 30
+
+
+def next_probe(after: str | int | None) -> int:
+    """The delay before the probe after one that waited `after` seconds: 1, 2, 4 ... 30."""
+    try:
+        waited = int(after or 0)
+    except ValueError:
+        waited = 0
+    return min(max(waited * 2, FIRST_PROBE_SECONDS), LAST_PROBE_SECONDS)
+
+
+@require_GET
+def backend_probe(request):
+    """Still down: a new probe in the banner, waiting twice as long. Answering: the banner goes."""
+    if backend_for(request).serving():
+        return reswap(retarget(HttpResponse(""), "closest [data-backend-alert]"), "outerHTML")
+    context = {"probe_after": next_probe(request.GET.get("after"))}
+    return TemplateResponse(request, "error.html#probe", context)

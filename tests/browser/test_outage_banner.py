@@ -1,0 +1,32 @@
+"""The backend-down banner clears itself once the backend answers again, with nobody touching the page."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.dashboard.fixtures import FOLDER
+from tests.dashboard.test_outage import outage  # noqa: F401 (a fixture)
+
+pytestmark = pytest.mark.browser
+
+
+def test_the_unreachable_banner_goes_away_when_the_backend_is_back(
+    sign_in,
+    site,
+    browser_seed,
+    outage,  # noqa: F811
+):
+    browser_seed.image("web-1")
+    page = sign_in("viewer")
+    page.goto(f"{site}/f/{FOLDER}/images/")
+    expect(page.locator("#results")).to_contain_text("web-1")
+    outage.stop()
+    page.click("#results th a:has-text('Name')")
+    banner = page.locator("#alerts [data-backend-alert]")
+    expect(banner).to_contain_text("unavailable")
+    expect(page).not_to_have_url(re.compile(r"sort="))
+    outage.restart()
+    # The banner's own probe (1 s, then 2 s, 4 s ...) finds the backend and removes it.
+    expect(banner).to_have_count(0, timeout=20_000)
+    expect(page.locator("#results")).to_contain_text("web-1")
