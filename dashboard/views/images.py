@@ -17,6 +17,7 @@ from dashboard import folders, tray
 from dashboard.access import is_editor
 from dashboard.backend import BackendError, InvalidArgument, NotFound
 from dashboard.filters import (
+    DEFAULT_NAME_OP,
     DEFAULT_PAGE_SIZE,
     NAME_OPS,
     PAGE_SIZES,
@@ -100,7 +101,9 @@ def image_list(request, folder_id: str):
         "sort_columns": _columns(state, base),
         "count": _count(pager, state, images, errors or list_error, bool(next_token)),
         "clear_url": base
-        + replace(state.first_page(), name="", name_op="eq", family="", statuses=(), labels="").query(),
+        + replace(
+            state.first_page(), name="", name_op=DEFAULT_NAME_OP, family="", statuses=(), labels=""
+        ).query(),
         "name_ops": NAME_OPS,
         "statuses": STATUSES,
         "page_sizes": PAGE_SIZES,
