@@ -18,7 +18,7 @@ def dashboard(request) -> dict:
     operations = tray.entries(request)
     match = getattr(request, "resolver_match", None)
     url_name = (match.url_name or "") if match else ""
-    section = {"family": "families", "disk": "disks", "snapshot": "snapshots"}.get(
+    section = {"family": "families", "disk": "disks", "snapshot": "snapshots", "folder": "operations"}.get(
         url_name.partition("-")[0], "images"
     )
     return {

@@ -6,7 +6,7 @@ from django.urls import path, register_converter
 
 from dashboard import metrics
 from dashboard.converters import IdConverter
-from dashboard.views import auth, changes, export, families, images, operations, sources
+from dashboard.views import activity, auth, changes, export, families, images, operations, sources
 
 register_converter(IdConverter, "id")
 
@@ -31,6 +31,8 @@ urlpatterns = [
     path("f/<id:folder_id>/families/<str:family>/", families.family_detail, name="family-detail"),
     path("f/<id:folder_id>/disks/", sources.disk_list, name="disk-list"),
     path("f/<id:folder_id>/snapshots/", sources.snapshot_list, name="snapshot-list"),
+    path("f/<id:folder_id>/operations/", activity.folder_operations, name="folder-operations"),
+    path("f/<id:folder_id>/operations/running", activity.running_count, name="folder-operations-count"),
     path("images/watch", images.image_watch, name="image-watch"),
     path("images/<id:image_id>/", images.image_detail, name="image-detail"),
     path("images/<id:image_id>/edit", changes.image_edit, name="image-edit"),
