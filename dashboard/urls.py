@@ -26,6 +26,7 @@ urlpatterns = [
     path("f/<id:folder_id>/images/", images.image_list, name="image-list"),
     path("f/<id:folder_id>/images/export.<str:fmt>", export.image_export, name="image-export"),
     path("f/<id:folder_id>/images/new", changes.image_create, name="image-create"),
+    path("f/<id:folder_id>/images/new/sources", sources.source_picker, name="source-picker"),
     path("f/<id:folder_id>/images/bulk-delete", changes.bulk_delete, name="image-bulk-delete"),
     path("f/<id:folder_id>/families/", families.family_list, name="family-list"),
     path("f/<id:folder_id>/families/<str:family>/", families.family_detail, name="family-detail"),
