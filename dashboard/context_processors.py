@@ -25,6 +25,7 @@ def dashboard(request) -> dict:
         "snapshot": "snapshots",
         "preferences": "preferences",
         "view": "preferences",
+        "folder": "operations",
     }.get(url_name.partition("-")[0], "images")
     return {
         "folder_id": folders.current(request),

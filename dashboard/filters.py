@@ -11,7 +11,10 @@ from images.errors import FieldViolation
 from images.rules import RULES, check_family, check_labels, check_name, check_page_token
 
 STATUSES = ("CREATING", "READY", "ERROR", "DELETING")
-NAME_OPS = {"eq": "is", "ne": "is not", "in": "is any of"}
+# How the name filter matches; the first is the default (and stays out of the URL).
+NAME_OPS = {"contains": "contains", "eq": "is", "ne": "is not", "prefix": "starts with", "in": "is any of"}
+DEFAULT_NAME_OP = "contains"
+SEARCH_NAME_OPS = ("contains", "prefix")
 # URL value → the API's order_by. The API can order by id, name and createdAt only, so size and
 # status are not offered as sorts. The list opens newest first.
 DEFAULT_SORT = "-created"
@@ -36,12 +39,13 @@ def split_words(text: str) -> list[str]:
     return [word for word in _SEPARATORS.split(text.strip()) if word]
 
 
-def parse_label_pairs(text: str) -> list[tuple[str, str]]:
-    """ "env=prod, team=web" → [("env", "prod"), ("team", "web")]; a bare key means an empty value."""
-    pairs = []
+def parse_label_pairs(text: str) -> list[tuple[str, str | None]]:
+    """ "env=prod, team= os" → [("env", "prod"), ("team", ""), ("os", None)]: a bare key (no "=")
+    means "has this key", whatever its value; "key=" means the empty value."""
+    pairs: list[tuple[str, str | None]] = []
     for word in split_words(text):
-        key, _, value = word.partition("=")
-        pairs.append((key, value))
+        key, equals, value = word.partition("=")
+        pairs.append((key, value if equals else None))
     return pairs
 
 
@@ -50,7 +54,7 @@ class ListState:
     """Everything that decides one page of the image list; it round-trips through the query string."""
 
     name: str = ""
-    name_op: str = "eq"
+    name_op: str = DEFAULT_NAME_OP
     family: str = ""
     statuses: tuple[str, ...] = ()
     labels: str = ""
@@ -74,6 +78,10 @@ class ListState:
         if names:
             if self.name_op == "in":
                 conditions.append(f"name IN ({', '.join(quote(n) for n in names)})")
+            elif self.name_op in SEARCH_NAME_OPS:
+                # Names are lowercase, so the search text is too (the API matches case-insensitively).
+                text = names[0].lower() + ("*" if self.name_op == "prefix" else "")
+                conditions.append(f"name:{quote(text)}")
             else:
                 conditions.append(f"name {'!=' if self.name_op == 'ne' else '='} {quote(names[0])}")
         if self.family:
@@ -84,7 +92,7 @@ class ListState:
             else:
                 conditions.append(f"status IN ({', '.join(quote(s) for s in self.statuses)})")
         for key, value in parse_label_pairs(self.labels):
-            conditions.append(f"labels.{key} = {quote(value)}")
+            conditions.append(f"labels.{key}:*" if value is None else f"labels.{key} = {quote(value)}")
         return " AND ".join(conditions)
 
     def order_by(self) -> str:
@@ -100,7 +108,7 @@ class ListState:
         pairs: list[tuple[str, str]] = []
         if self.name.strip():
             pairs.append(("name", self.name.strip()))
-            if self.name_op != "eq":
+            if self.name_op != DEFAULT_NAME_OP:
                 pairs.append(("name_op", self.name_op))
         if self.family:
             pairs.append(("family", self.family))
@@ -156,9 +164,9 @@ def parse_state(query, *, default_size: int = DEFAULT_PAGE_SIZE) -> tuple[ListSt
     """A ListState from a QueryDict, and early errors per form field (from the shared rules).
     `default_size`: the page size a URL without one gets (the person's preference)."""
     errors: dict[str, str] = {}
-    name_op = query.get("name_op", "eq")
+    name_op = query.get("name_op", DEFAULT_NAME_OP)
     if name_op not in NAME_OPS:
-        name_op = "eq"
+        name_op = DEFAULT_NAME_OP
     try:
         size = int(query.get("size", default_size))
     except ValueError:
@@ -179,12 +187,22 @@ def parse_state(query, *, default_size: int = DEFAULT_PAGE_SIZE) -> tuple[ListSt
         after=clean_token(query.get("after")),
     )
     for name in state.names():
+        if state.name_op in SEARCH_NAME_OPS:
+            # A part of a name need not be a whole valid name ("-web" is fine); only "*" is the
+            # grammar's own (a prefix search) and cannot be searched for.
+            if "*" in name:
+                errors["name"] = "Search text cannot contain “*”; choose “starts with” for a prefix."
+            elif len(name) > RULES["name"].length_limit:
+                errors["name"] = (
+                    f"Search text is longer than a name ({RULES['name'].length_limit} characters)."
+                )
+            continue
         for violation in check_name(name):
             errors["name"] = f"{name!r} {violation.description}"
     for violation in check_family(state.family):
         errors["family"] = f"Family {violation.description}"
     pairs = parse_label_pairs(state.labels)
-    for violation in check_labels(dict(pairs)):
+    for violation in check_labels({key: value or "" for key, value in pairs}):
         errors["labels"] = _capitalized(violation.description)
     if len(pairs) != len(dict(pairs)):
         errors["labels"] = "Each label key may appear once."

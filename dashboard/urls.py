@@ -6,7 +6,18 @@ from django.urls import path, register_converter
 
 from dashboard import metrics
 from dashboard.converters import IdConverter
-from dashboard.views import auth, changes, export, families, images, operations, preferences, sources, status
+from dashboard.views import (
+    activity,
+    auth,
+    changes,
+    export,
+    families,
+    images,
+    operations,
+    preferences,
+    sources,
+    status,
+)
 
 register_converter(IdConverter, "id")
 
@@ -26,11 +37,14 @@ urlpatterns = [
     path("f/<id:folder_id>/images/", images.image_list, name="image-list"),
     path("f/<id:folder_id>/images/export.<str:fmt>", export.image_export, name="image-export"),
     path("f/<id:folder_id>/images/new", changes.image_create, name="image-create"),
+    path("f/<id:folder_id>/images/new/sources", sources.source_picker, name="source-picker"),
     path("f/<id:folder_id>/images/bulk-delete", changes.bulk_delete, name="image-bulk-delete"),
     path("f/<id:folder_id>/families/", families.family_list, name="family-list"),
     path("f/<id:folder_id>/families/<str:family>/", families.family_detail, name="family-detail"),
     path("f/<id:folder_id>/disks/", sources.disk_list, name="disk-list"),
     path("f/<id:folder_id>/snapshots/", sources.snapshot_list, name="snapshot-list"),
+    path("f/<id:folder_id>/operations/", activity.folder_operations, name="folder-operations"),
+    path("f/<id:folder_id>/operations/running", activity.running_count, name="folder-operations-count"),
     path("images/watch", images.image_watch, name="image-watch"),
     path("images/<id:image_id>/", images.image_detail, name="image-detail"),
     path("images/<id:image_id>/edit", changes.image_edit, name="image-edit"),

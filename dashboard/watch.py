@@ -20,6 +20,19 @@ MAX_WAIT = 30
 TRANSITIONAL = ("CREATING", "DELETING")
 
 
+def clean_wait(value: str | None) -> int:
+    """The poll's current wait from its URL, within FIRST_WAIT..MAX_WAIT (FIRST_WAIT when absent)."""
+    try:
+        return min(max(int(value or FIRST_WAIT), FIRST_WAIT), MAX_WAIT)
+    except ValueError:
+        return FIRST_WAIT
+
+
+def longer(wait: int) -> int:
+    """The wait before the next poll: twice this one, at most MAX_WAIT."""
+    return min(wait * 2, MAX_WAIT)
+
+
 @dataclass(frozen=True)
 class Watch:
     folder_id: str
@@ -39,11 +52,7 @@ class Watch:
             image_id, _, status = value.partition(":")
             if image_id and status in TRANSITIONAL:
                 shown.append((image_id, status))
-        try:
-            wait = min(max(int(query.get("wait", FIRST_WAIT)), FIRST_WAIT), MAX_WAIT)
-        except ValueError:
-            wait = FIRST_WAIT
-        return cls(query.get("folder", ""), tuple(shown), wait)
+        return cls(query.get("folder", ""), tuple(shown), clean_wait(query.get("wait")))
 
     @property
     def url(self) -> str:
@@ -58,4 +67,4 @@ class Watch:
         return any(statuses.get(image_id) != status for image_id, status in self.shown)
 
     def later(self) -> Watch:
-        return Watch(self.folder_id, self.shown, min(self.wait * 2, MAX_WAIT))
+        return Watch(self.folder_id, self.shown, longer(self.wait))

@@ -178,14 +178,67 @@
     if (label && checked) {
       label.textContent = isFamily ? "Family" : checked.parentElement.textContent.trim() + " ID";
     }
-    // The picker offers the chosen kind's sources only (without a script: all of them).
-    var input = idField && idField.querySelector("input[list]");
-    if (input && checked && document.getElementById("source-options-" + checked.value)) {
-      input.setAttribute("list", "source-options-" + checked.value);
-    } else if (input) {
-      input.setAttribute("list", "source-options");
-    }
   }
+
+  // Source picker: the source field is a combobox over the listbox the server fills as the person
+  // types (aria-activedescendant keeps focus in the field; arrows move, Enter picks, Escape closes).
+  function pickerOptions() {
+    return Array.prototype.slice.call(document.querySelectorAll("#source-listbox [role=option]"));
+  }
+
+  function setPickerOpen(input, open) {
+    var list = document.getElementById("source-listbox");
+    if (list) list.hidden = !open;
+    input.setAttribute("aria-expanded", open ? "true" : "false");
+    if (!open) input.removeAttribute("aria-activedescendant");
+  }
+
+  function activate(input, option) {
+    pickerOptions().forEach(function (each) {
+      each.setAttribute("aria-selected", each === option ? "true" : "false");
+    });
+    input.setAttribute("aria-activedescendant", option.id);
+    option.scrollIntoView({ block: "nearest" });
+  }
+
+  function pick(input, option) {
+    input.value = option.dataset.pick;
+    setPickerOpen(input, false);
+    input.focus();
+  }
+
+  document.addEventListener("keydown", function (event) {
+    var input = event.target.closest && event.target.closest("[data-picker-input]");
+    if (!input) return;
+    var options = pickerOptions();
+    var current = document.getElementById(input.getAttribute("aria-activedescendant") || "");
+    var index = options.indexOf(current);
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      if (!options.length) return;
+      event.preventDefault();
+      setPickerOpen(input, true);
+      var step = event.key === "ArrowDown" ? 1 : -1;
+      activate(input, options[(index + step + options.length) % options.length] || options[0]);
+    } else if (event.key === "Enter" && current && input.getAttribute("aria-expanded") === "true") {
+      event.preventDefault();  // pick, do not submit the form
+      pick(input, current);
+    } else if (event.key === "Escape" && input.getAttribute("aria-expanded") === "true") {
+      event.preventDefault();
+      setPickerOpen(input, false);
+    }
+  });
+
+  document.addEventListener("click", function (event) {
+    var option = event.target.closest && event.target.closest("#source-listbox [data-pick]");
+    var input = document.querySelector("[data-picker-input]");
+    if (option && input) pick(input, option);
+  });
+
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (event.target.id !== "source-picker") return;
+    var input = document.querySelector("[data-picker-input]");
+    if (input) setPickerOpen(input, pickerOptions().length > 0 && document.activeElement === input);
+  });
 
   // A backend error shown for an earlier request is stale once a later one succeeds (the tray's own
   // poll does not count: it answers 200 through an outage and says so in the tray).

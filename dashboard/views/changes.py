@@ -35,7 +35,6 @@ from dashboard.merge import merge
 from dashboard.presenters import ImageView
 from dashboard.units import sizes_for_people, split_size
 from dashboard.views.common import backend_for, render_view, wants_fragment
-from dashboard.views.sources import picker_rows
 from images.rules import check_id
 
 MAX_BULK = 200
@@ -161,16 +160,30 @@ def image_create(request, folder_id: str):
 
 
 def _create_page(request, form, folder_id: str, extra_rows: int, *, status: int):
-    try:
-        pickers = picker_rows(backend_for(request), folder_id)
-    except BackendError:  # typing an id still works; the pickers are a help, not a need
-        pickers = {}
-    form.fields["source_id"].widget.attrs["list"] = "source-options"
+    # The source field is a combobox whose options the picker view finds as the person types (see
+    # dashboard.js); rendering this page asks the backend nothing for it. Without a script it is a
+    # plain ID field.
+    picker_url = reverse("source-picker", args=[folder_id])
+    form.fields["source_id"].widget.attrs.update(
+        {
+            "role": "combobox",
+            "aria-autocomplete": "list",
+            "aria-expanded": "false",
+            "aria-controls": "source-listbox",
+            "data-picker-input": "",
+            "hx-get": picker_url,
+            "hx-trigger": "focus, input changed delay:250ms, change from:[data-source-kinds]",
+            "hx-include": "[data-source-kinds] input:checked",
+            "hx-target": "#source-picker",
+            "hx-swap": "innerHTML",
+            "hx-sync": "this:replace",
+            "hx-push-url": "false",
+        }
+    )
     context = {
         "form": form,
         "label_rows": label_rows(form, extra_rows),
         "folder_id": folder_id,
-        "pickers": [(kind, label, pickers.get(kind, [])) for kind, label in SOURCE_KINDS if kind in pickers],
     }
     return render_view(request, "images/create.html", context, status=status)
 

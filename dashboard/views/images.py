@@ -17,6 +17,7 @@ from dashboard import folders, preferences, tray
 from dashboard.access import is_editor
 from dashboard.backend import BackendError, InvalidArgument, NotFound
 from dashboard.filters import (
+    DEFAULT_NAME_OP,
     NAME_OPS,
     PAGE_SIZES,
     STATUSES,
@@ -107,7 +108,9 @@ def image_list(request, folder_id: str):
         "view_query": replace(state.first_page(), size=state.default_size).query(),
         "count": _count(pager, state, images, bool(errors or list_error), bool(next_token)),
         "clear_url": base
-        + replace(state.first_page(), name="", name_op="eq", family="", statuses=(), labels="").query(),
+        + replace(
+            state.first_page(), name="", name_op=DEFAULT_NAME_OP, family="", statuses=(), labels=""
+        ).query(),
         "name_ops": NAME_OPS,
         "statuses": STATUSES,
         "page_sizes": PAGE_SIZES,

@@ -72,7 +72,8 @@ def operation_cancel(request, operation_id: str):
         raise
     tray.replace(request, operation)
     if wants_fragment(request):
-        return _tray_response(request)
+        # The folder's operations page (if that is where the person is) refreshes itself on this.
+        return trigger_client_event(_tray_response(request), "operations-changed")
     messages.info(request, "Cancel requested.")
     return _back(request)
 

@@ -7,19 +7,22 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.http import Http404
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from dashboard import folders
-from dashboard.backend import InvalidArgument
+from dashboard.backend import BackendError, InvalidArgument
+from dashboard.filters import quote
 from dashboard.pager import clean_token, paginate
 from dashboard.presenters import timestamp
 from dashboard.units import human_bytes
 from dashboard.views.common import backend_for, render_view
 
 PAGE_SIZE = 50
-# For the Create page's pickers: the newest of each kind, one call each.
-PICKER_SIZE = 100
+# The Create page's picker: the newest few of one kind whose name holds the typed text.
+PICKER_SIZE = 20
+PICKER_KINDS = {"disk_id": "disks", "snapshot_id": "snapshots", "image_id": "READY images"}
 OS_NAMES = {1: "Linux", 2: "Windows"}
 
 
@@ -65,16 +68,48 @@ def image_row(image) -> SourceRow:
                      os=OS_NAMES.get(image.os.type, ""))  # fmt: skip
 
 
-def picker_rows(backend, folder_id: str) -> dict[str, list[SourceRow]]:
-    """The newest disks, snapshots and READY images of the folder, for the Create page's pickers."""
+def search_sources(backend, folder_id: str, kind: str, text: str) -> list[SourceRow]:
+    """The newest disks, snapshots or READY images of the folder whose name contains `text` (all of
+    them for no text), in one List call: the API searches, so the picker finds any of them."""
+    text = text.strip().lower().replace("*", "")
+    conditions = [f"name:{quote(text)}"] if text else []
     newest = {"page_size": PICKER_SIZE, "order_by": "createdAt desc"}
-    return {
-        "disk_id": [disk_row(d) for d in backend.list_disks(folder_id, **newest).disks],
-        "snapshot_id": [snapshot_row(s) for s in backend.list_snapshots(folder_id, **newest).snapshots],
-        "image_id": [
-            image_row(i) for i in backend.list_images(folder_id, filter='status = "READY"', **newest).images
-        ],
+    if kind == "disk_id":
+        return [
+            disk_row(d)
+            for d in backend.list_disks(folder_id, filter=" AND ".join(conditions), **newest).disks
+        ]
+    if kind == "snapshot_id":
+        response = backend.list_snapshots(folder_id, filter=" AND ".join(conditions), **newest)
+        return [snapshot_row(s) for s in response.snapshots]
+    conditions.append('status = "READY"')
+    return [
+        image_row(i) for i in backend.list_images(folder_id, filter=" AND ".join(conditions), **newest).images
+    ]
+
+
+@require_GET
+def source_picker(request, folder_id: str):
+    """The Create page's picker options for what is typed in the source field (an HTMX fragment,
+    fetched on focus and typing; the page itself makes no picker call)."""
+    if not folders.is_valid(folder_id):
+        raise Http404("No such folder.")
+    kind = request.GET.get("source_kind", "")
+    text = request.GET.get("source_id", "")[:100]
+    rows, problem = [], ""
+    if kind in PICKER_KINDS:
+        try:
+            rows = search_sources(backend_for(request), folder_id, kind, text)
+        except BackendError as error:
+            problem = error.message  # typing an id still works
+    context = {
+        "rows": rows,
+        "kind": kind,
+        "what": PICKER_KINDS.get(kind, ""),
+        "text": text,
+        "problem": problem,
     }
+    return TemplateResponse(request, "partials/source_picker.html", context)
 
 
 KINDS = {

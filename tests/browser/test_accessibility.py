@@ -30,6 +30,8 @@ def _pages(seed) -> list[str]:
         f"/images/{newest}/delete",
         f"/f/{FOLDER}/families/",
         f"/f/{FOLDER}/families/web-app/",
+        f"/f/{FOLDER}/operations/",
+        f"/f/{FOLDER}/operations/?status=failed",
         "/images/imgdoesnotexist0000/",
         "/preferences/",
     ]

@@ -156,19 +156,28 @@ def test_filters_pages_and_create_work_without_javascript(sign_in, site, browser
     expect(page.locator("h1")).to_contain_text("no-js-image")
 
 
-def test_source_picker_works_by_keyboard(sign_in, site, browser_seed):
-    snapshot = browser_seed.backend.register_source("snapshot", FOLDER, 1024**3, name="nightly")
+def test_source_picker_searches_and_works_by_keyboard(sign_in, site, browser_seed):
+    backend = browser_seed.backend
+    snapshot = backend.register_source("snapshot", FOLDER, 1024**3, name="nightly")
+    backend.register_source("snapshot", FOLDER, 1024**3, name="weekly")
     page = sign_in("editor")
     page.goto(f"{site}/f/{FOLDER}/images/new")
     source_id = page.locator("#id_source_id")
-    expect(source_id).to_have_attribute("list", "source-options-disk_id")
     page.locator("[data-source-kinds] input[value=disk_id]").focus()
     page.keyboard.press("ArrowRight")  # radio group: the next kind, Snapshot
     expect(page.locator("[data-source-kinds] input[value=snapshot_id]")).to_be_checked()
-    expect(source_id).to_have_attribute("list", "source-options-snapshot_id")
-    expect(page.locator("#source-options-snapshot_id option")).to_have_attribute("value", snapshot)
     source_id.focus()
-    page.keyboard.type(snapshot)
+    page.keyboard.type("NIGH")  # the API searches: name contains, any case
+    options = page.locator("#source-listbox [role=option]")
+    expect(options).to_have_count(1)
+    expect(options.first).to_contain_text("nightly")
+    expect(source_id).to_have_attribute("aria-expanded", "true")
+    page.keyboard.press("ArrowDown")
+    expect(source_id).to_have_attribute("aria-activedescendant", f"source-option-{snapshot}")
+    page.keyboard.press("Enter")  # picks; does not submit
+    expect(source_id).to_have_value(snapshot)
+    expect(source_id).to_have_attribute("aria-expanded", "false")
+    expect(page.locator("#source-listbox")).to_be_hidden()
     page.locator("#id_name").focus()
     page.keyboard.type("from-nightly")
     page.locator("button:has-text('Create image')").focus()

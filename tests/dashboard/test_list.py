@@ -40,6 +40,21 @@ def test_filters_reach_the_api_and_show_only_matches(editor_client, seed):
     assert ">web-1</a>" not in body and ">web-2</a>" in body
 
 
+def test_name_contains_and_starts_with_and_label_key_reach_the_api(editor_client, seed):
+    seed.image("web-1", labels={"env": "prod"})
+    seed.image("old-web-2", labels={"team": "web"})
+    seed.image("db-1")
+    body = editor_client.get(LIST, {"name": "WEB"}, **HTMX).content.decode()
+    assert ">web-1</a>" in body and ">old-web-2</a>" in body and ">db-1</a>" not in body
+    body = editor_client.get(LIST, {"name": "web", "name_op": "prefix"}, **HTMX).content.decode()
+    assert ">web-1</a>" in body and ">old-web-2</a>" not in body
+    body = editor_client.get(LIST, {"labels": "team"}, **HTMX).content.decode()
+    assert ">old-web-2</a>" in body and ">web-1</a>" not in body and ">db-1</a>" not in body
+    page = editor_client.get(LIST).content.decode()
+    assert '<option value="contains" selected>contains</option>' in page
+    assert '<option value="prefix">starts with</option>' in page
+
+
 def test_filter_form_shows_the_state_from_the_url(editor_client, seed):
     body = editor_client.get(LIST, {"name": "web", "family": "web-app", "status": "READY"}).content.decode()
     assert 'name="name" value="web"' in body
@@ -79,7 +94,7 @@ def test_exactly_one_list_call_per_render(editor_client, seed, monkeypatch):
         return original(self, *args, **kwargs)
 
     monkeypatch.setattr(Backend, "list_images", counting)
-    editor_client.get(LIST, {"name": "web-1", "sort": "-created"})
+    editor_client.get(LIST, {"name": "web-1", "name_op": "eq", "sort": "-created"})
     assert len(calls) == 1
     assert calls[0]["filter"] == 'name = "web-1"' and calls[0]["order_by"] == "createdAt desc"
     editor_client.get(LIST, **HTMX)

@@ -17,7 +17,9 @@ def test_quote_escapes_backslash_and_double_quote():
 
 
 def test_filter_compiles_every_condition_joined_by_and():
-    state, errors = state_of("name=web&family=web-app&status=READY&status=ERROR&labels=env%3Dprod+team%3Dweb")
+    state, errors = state_of(
+        "name=web&name_op=eq&family=web-app&status=READY&status=ERROR&labels=env%3Dprod+team%3Dweb"
+    )
     assert errors == {}
     assert state.api_filter() == (
         'name = "web" AND family = "web-app" AND status IN ("READY", "ERROR") '
@@ -28,6 +30,31 @@ def test_filter_compiles_every_condition_joined_by_and():
 def test_name_filter_supports_not_equal_and_any_of():
     assert state_of("name=web&name_op=ne")[0].api_filter() == 'name != "web"'
     assert state_of("name=a,+b+c&name_op=in")[0].api_filter() == 'name IN ("a", "b", "c")'
+
+
+def test_name_filter_contains_by_default_and_keeps_that_out_of_the_url():
+    state, errors = state_of("name=Deb")
+    assert errors == {} and state.name_op == "contains"
+    assert state.api_filter() == 'name:"deb"'
+    assert state.query() == "?name=Deb"
+
+
+def test_name_filter_starts_with_is_a_prefix_search():
+    state, errors = state_of("name=deb-&name_op=prefix")
+    assert errors == {} and state.api_filter() == 'name:"deb-*"'
+    assert parse_state(QueryDict(state.query()[1:]))[0] == state
+
+
+def test_a_search_text_may_be_any_part_of_a_name_but_not_hold_a_star():
+    assert state_of("name=-web")[1] == {}
+    assert "*" in state_of("name=we*b")[1]["name"]
+    assert "*" in state_of("name=web*&name_op=prefix")[1]["name"]
+
+
+def test_a_bare_label_key_means_has_that_key():
+    state, errors = state_of("labels=env%3Dprod+team+owner%3D")
+    assert errors == {}
+    assert state.api_filter() == 'labels.env = "prod" AND labels.team:* AND labels.owner = ""'
 
 
 def test_single_status_uses_equality():
@@ -48,7 +75,7 @@ def test_the_list_opens_newest_first_and_keeps_that_out_of_the_url():
 
 
 def test_bad_filter_values_get_early_messages_from_the_rules():
-    _, errors = state_of("name=Web&family=x_y&labels=Env%3Dprod")
+    _, errors = state_of("name=Web&name_op=eq&family=x_y&labels=Env%3Dprod")
     assert set(errors) == {"name", "family", "labels"}
     assert "lowercase letter" in errors["name"]
     assert "Env" in errors["labels"]

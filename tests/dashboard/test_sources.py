@@ -13,21 +13,61 @@ from tests.dashboard.test_changes import CREATE, create_form
 GIB = 1024**3
 
 
-def test_create_offers_the_folders_disks_snapshots_and_ready_images_by_name(editor_client, seed):
-    backend = seed.backend
-    disk = backend.register_source("disk", FOLDER, 20 * GIB, name="data-disk", labels={"env": "prod"})
-    snapshot = backend.register_source("snapshot", FOLDER, 3 * GIB, name="nightly")
-    backend.register_source("disk", "folder-elsewhere", GIB, name="not-here")
-    image = seed.image("base-image")
+PICKER = f"/f/{FOLDER}/images/new/sources"
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def _picked(body: str) -> list[str]:
+    return re.findall(r'data-pick="([^"]+)"', body)
+
+
+def test_create_page_asks_the_backend_nothing_for_its_picker(editor_client, seed, monkeypatch):
+    from dashboard.backend import Backend
+
+    calls = []
+    for method in ("list_disks", "list_snapshots", "list_images"):
+        original = getattr(Backend, method)
+        monkeypatch.setattr(
+            Backend,
+            method,
+            lambda self, *a, _m=method, _o=original, **k: calls.append(_m) or _o(self, *a, **k),
+        )
     page = editor_client.get(CREATE).content.decode()
-    assert 'list="source-options"' in page
-    combined = re.search(r'<datalist id="source-options">(.*?)</datalist>', page, re.S)[1]
-    assert f'value="{disk}"' in combined and "Disk · data-disk · 20 GiB" in html.unescape(combined)
-    assert f'value="{snapshot}"' in combined and "Snapshot · nightly · 3 GiB" in html.unescape(combined)
-    assert f'value="{image}"' in combined and "Image · base-image · 8 GiB" in html.unescape(combined)
-    assert "not-here" not in page
-    disks_only = re.search(r'<datalist id="source-options-disk_id">(.*?)</datalist>', page, re.S)[1]
-    assert disk in disks_only and snapshot not in disks_only and image not in disks_only
+    assert calls == []
+    assert 'role="combobox"' in page and 'aria-controls="source-listbox"' in page
+    assert f'hx-get="{PICKER}"' in page and "source-options" not in page
+
+
+def test_the_picker_searches_the_api_by_name_for_the_chosen_kind(editor_client, seed):
+    backend = seed.backend
+    data = backend.register_source("disk", FOLDER, 20 * GIB, name="data-disk", labels={"env": "prod"})
+    other = backend.register_source("disk", FOLDER, 2 * GIB, name="scratch")
+    snapshot = backend.register_source("snapshot", FOLDER, 3 * GIB, name="nightly-data")
+    backend.register_source("disk", "folder-elsewhere", GIB, name="data-not-here")
+    image = seed.image("base-image")
+    body = editor_client.get(PICKER, {"source_kind": "disk_id", "source_id": "DATA"}, **HTMX).content.decode()
+    assert _picked(body) == [data]
+    assert (
+        "data-disk" in body and "20 GiB" in body and "1 disks with “DATA” in the name" in html.unescape(body)
+    )
+    body = editor_client.get(PICKER, {"source_kind": "disk_id", "source_id": ""}, **HTMX).content.decode()
+    assert set(_picked(body)) == {data, other, seed.disk}  # on focus: the newest of the kind
+    body = editor_client.get(
+        PICKER, {"source_kind": "snapshot_id", "source_id": "data"}, **HTMX
+    ).content.decode()
+    assert _picked(body) == [snapshot]
+    body = editor_client.get(
+        PICKER, {"source_kind": "image_id", "source_id": "base"}, **HTMX
+    ).content.decode()
+    assert _picked(body) == [image] and "Linux" in body
+    body = editor_client.get(PICKER, {"source_kind": "disk_id", "source_id": "zzz"}, **HTMX).content.decode()
+    assert _picked(body) == [] and "hidden" in body and "type an ID" in body
+    body = editor_client.get(PICKER, {"source_kind": "uri", "source_id": "x"}, **HTMX).content.decode()
+    assert _picked(body) == []
+
+
+def test_the_picker_is_for_signed_in_people_only(client, dashboard):
+    assert client.get(PICKER, {"source_kind": "disk_id"})["Location"].startswith("/login/")
 
 
 def test_create_from_a_picked_snapshot(editor_client, seed):
