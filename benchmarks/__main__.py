@@ -149,6 +149,20 @@ def dashboard_table(result: dict) -> None:
         ("fragment bytes", str(result["fragment_bytes"]), ""),
         ("fragment / page bytes", f"{share:.2f}", "≤ 0.40"),
     ]
+    transfer = result.get("transfer")
+    if transfer:
+        rows += [
+            (
+                f"list page, first visit: page + {transfer['assets']} static files (bytes)",
+                str(transfer["first"]),
+                "",
+            ),
+            (
+                f"list page, repeat visit ({transfer['cached']} static files cached) (bytes)",
+                str(transfer["repeat"]),
+                "",
+            ),
+        ]
     export = result.get("export")
     if export:
         rows += [
