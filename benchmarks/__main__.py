@@ -84,6 +84,14 @@ def backend_table(runs: dict[str, dict]) -> None:
         "≤ 1.20",
     )
     add("List(1000) p50 (ms)", [f"{r['list1000']['p50']:.2f}" for r in runs.values()], "< 30")
+    # The operator's queries (benchmarks/backend.py ORDER_CASES, FILTER_CASES): each a List of 100.
+    first = next(iter(runs.values()))
+    for key in (k for k in first if k.startswith(("order_", "filter_"))):
+        add(
+            f"List(100) {key.replace('_', ' ')} p50 (ms)",
+            [f"{r[key]['p50']:.2f}" if key in r else "n/a" for r in runs.values()],
+            "< 10",
+        )
     for key, label in (("floor", "floor"), ("get", "Get"), ("list100", "List(100)")):
         add(
             f"{label} p50 metrics off / on (ms)",
