@@ -176,3 +176,14 @@ def test_a_families_page_is_a_range_of_the_summary_index(images):
             cursor.execute("EXPLAIN " + page_sql)
             text = "\n".join(row[0] for row in cursor.fetchall())
             assert "image_family_unique" in text and "Seq Scan" not in text and "Sort" not in text, text
+
+
+def test_postgresql_keeps_no_pattern_copy_of_the_image_and_operation_keys(db):
+    if connection.vendor != "postgresql":
+        pytest.skip("Django adds the _like indexes on PostgreSQL only")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname FROM pg_indexes WHERE tablename IN ('images_image', 'images_operation')"
+            " AND indexdef LIKE '%%varchar_pattern_ops%%'"
+        )
+        assert cursor.fetchall() == []
