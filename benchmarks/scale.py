@@ -22,9 +22,9 @@ IMAGES = int(os.environ.get("BENCH_SCALE_IMAGES", "1000000"))
 FAMILIES = int(os.environ.get("BENCH_SCALE_FAMILIES", "1000"))
 BEFORE_SCALE = "0003_operation_folder_id"  # the schema a database of the earlier releases has
 
-# Row i: family i % FAMILIES, version i // FAMILIES; ERROR every 100th, CREATING every 200,000th
-# (from the second); env one of three values; build = version (0.1% each at 1M); the `hotfix` key on
-# one image in 10,000. Ids are 20 characters, in an order unrelated to creation.
+# Row i: family i % FAMILIES, version i // FAMILIES; ERROR one in 100 (spread over every family),
+# CREATING every 200,000th (from the second); env one of three values; build = version (0.1% each
+# at 1M); the `hotfix` key on one image in 10,000. Ids are 20 characters, in an order unrelated to creation.
 _SQLITE_SEED = """
 WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < %(count)s)
 INSERT INTO images_image (id, folder_id, created_at, name, description, labels, family, storage_size,
@@ -36,7 +36,7 @@ SELECT printf('b%%07d%%012d', (i * 7919) %% 1000003, i), %(folder)s,
         || '", "build": "' || (i / %(families)s) || '"'
         || (CASE WHEN i %% 10000 = 7 THEN ', "hotfix": "yes"' ELSE '' END) || '}',
     printf('family-%%04d', i %% %(families)s), 1073741824, 4294967296, '["product-1"]',
-    CASE WHEN i %% 100 = 0 THEN 3 WHEN i %% 200000 = 1 THEN 1 ELSE 2 END, 1, 0, 4294967296, '', NULL
+    CASE WHEN (i / 7) %% 100 = 0 THEN 3 WHEN i %% 200000 = 1 THEN 1 ELSE 2 END, 1, 0, 4294967296, '', NULL
 FROM n
 """
 _POSTGRESQL_SEED = """
@@ -50,7 +50,7 @@ SELECT 'b' || lpad(((i * 7919) %% 1000003)::text, 7, '0') || lpad(i::text, 12, '
     jsonb_build_object('env', (ARRAY['prod', 'stage', 'dev'])[i %% 3 + 1], 'build', (i / %(families)s)::text)
         || CASE WHEN i %% 10000 = 7 THEN '{"hotfix": "yes"}'::jsonb ELSE '{}'::jsonb END,
     'family-' || lpad((i %% %(families)s)::text, 4, '0'), 1073741824, 4294967296, '["product-1"]',
-    CASE WHEN i %% 100 = 0 THEN 3 WHEN i %% 200000 = 1 THEN 1 ELSE 2 END, 1, false, 4294967296, '', NULL
+    CASE WHEN (i / 7) %% 100 = 0 THEN 3 WHEN i %% 200000 = 1 THEN 1 ELSE 2 END, 1, false, 4294967296, '', NULL
 FROM generate_series(0, %(count)s - 1) AS i
 """
 
