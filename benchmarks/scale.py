@@ -51,7 +51,7 @@ SELECT 'b' || lpad(((i * 7919) %% 1000003)::text, 7, '0') || lpad(i::text, 12, '
         || CASE WHEN i %% 10000 = 7 THEN '{"hotfix": "yes"}'::jsonb ELSE '{}'::jsonb END,
     'family-' || lpad((i %% %(families)s)::text, 4, '0'), 1073741824, 4294967296, '["product-1"]',
     CASE WHEN (i / 7) %% 100 = 0 THEN 3 WHEN i %% 200000 = 1 THEN 1 ELSE 2 END, 1, false, 4294967296, '', NULL
-FROM generate_series(0, %(count)s - 1) AS i
+FROM generate_series(0::bigint, %(count)s - 1) AS i
 """
 
 ORDERS = ["", "id desc", "name", "name desc", "createdAt", "createdAt desc"]
