@@ -34,9 +34,9 @@ def _fresh_postgres() -> str | None:
     return PG_URL
 
 
-def run_suite(module: str, database_url: str) -> dict:
+def run_suite(module: str, database_url: str, **extra_env: str) -> dict:
     """Runs benchmarks.<module> in its own process (its own Django settings) and reads its JSON line."""
-    env = dict(os.environ, DATABASE_URL=database_url, PYTHONPATH=str(ROOT))
+    env = dict(os.environ, DATABASE_URL=database_url, PYTHONPATH=str(ROOT), **extra_env)
     output = subprocess.run(
         [sys.executable, "-m", f"benchmarks.{module}"], cwd=ROOT, env=env, capture_output=True, text=True
     )
@@ -84,6 +84,14 @@ def backend_table(runs: dict[str, dict]) -> None:
         "≤ 1.20",
     )
     add("List(1000) p50 (ms)", [f"{r['list1000']['p50']:.2f}" for r in runs.values()], "< 30")
+    # The operator's queries (benchmarks/backend.py ORDER_CASES, FILTER_CASES): each a List of 100.
+    first = next(iter(runs.values()))
+    for key in (k for k in first if k.startswith(("order_", "filter_"))):
+        add(
+            f"List(100) {key.replace('_', ' ')} p50 (ms)",
+            [f"{r[key]['p50']:.2f}" if key in r else "n/a" for r in runs.values()],
+            "< 10",
+        )
     for key, label in (("floor", "floor"), ("get", "Get"), ("list100", "List(100)")):
         add(
             f"{label} p50 metrics off / on (ms)",
@@ -149,6 +157,20 @@ def dashboard_table(result: dict) -> None:
         ("fragment bytes", str(result["fragment_bytes"]), ""),
         ("fragment / page bytes", f"{share:.2f}", "≤ 0.40"),
     ]
+    transfer = result.get("transfer")
+    if transfer:
+        rows += [
+            (
+                f"list page, first visit: page + {transfer['assets']} static files (bytes)",
+                str(transfer["first"]),
+                "",
+            ),
+            (
+                f"list page, repeat visit ({transfer['cached']} static files cached) (bytes)",
+                str(transfer["repeat"]),
+                "",
+            ),
+        ]
     export = result.get("export")
     if export:
         rows += [
@@ -156,6 +178,50 @@ def dashboard_table(result: dict) -> None:
             ("export: worker peak RSS growth (MiB)", f"{export['peak_rss_growth_mib']:.1f}", "< 64"),
         ]
     _print_table(["dashboard metric (100,000 images)", "SQLite", "target"], rows)
+
+
+SCALE_SIZES = (100_000, int(os.environ.get("BENCH_SCALE_IMAGES", "1000000")))
+
+
+def scale_runs() -> dict[str, dict[int, dict]]:
+    """`make bench-scale`: benchmarks.scale at 100,000 and at 1,000,000 images on each database
+    (PostgreSQL unless BENCH_SCALE_PG=0), each on a fresh database."""
+    runs: dict[str, dict[int, dict]] = {"SQLite": {}}
+    for size in SCALE_SIZES:
+        runs["SQLite"][size] = run_suite("scale", _fresh_sqlite(), BENCH_SCALE_IMAGES=str(size))
+    if os.environ.get("BENCH_SCALE_PG", "1") != "0":
+        for size in SCALE_SIZES:
+            pg = _fresh_postgres()
+            if pg is None:
+                break
+            runs.setdefault("PostgreSQL", {})[size] = run_suite("scale", pg, BENCH_SCALE_IMAGES=str(size))
+    return runs
+
+
+def scale_table(runs: dict[str, dict[int, dict]]) -> None:
+    small, big = SCALE_SIZES
+    header = ["List(100) p50 (ms)"]
+    for name in runs:
+        header += [f"{name} {big:,}", f"{name} ÷ {small:,}"]
+    header.append("target")
+    first = next(iter(runs.values()))[big]
+    rows = []
+    for key in first["p50"]:
+        row = [key]
+        for by_size in runs.values():
+            at_big, at_small = by_size[big]["p50"][key], by_size[small]["p50"][key]
+            row += [f"{at_big:.2f}", f"{at_big / at_small:.2f}"]
+        rows.append((*row, "< 10, ratio ≤ 1.30"))
+    _print_table(header, rows)
+    setup = [("seed (s)", *[f"{by_size[big]['seed_seconds']:.1f}" for by_size in runs.values()])]
+    for migration in first["migrations"]:
+        setup.append(
+            (
+                f"migrate {migration} (s)",
+                *[f"{by_size[big]['migrations'][migration]:.1f}" for by_size in runs.values()],
+            )
+        )
+    _print_table([f"at {big:,} images", *runs], setup)
 
 
 def _print_table(header, rows) -> None:
@@ -170,6 +236,10 @@ def _print_table(header, rows) -> None:
 
 def main() -> None:
     suites = sys.argv[1:] or ["backend", "imports", "dashboard"]
+    if "scale" in suites:  # not in the default run: it seeds a million images per database
+        runs = scale_runs()
+        (ROOT / "var" / "bench" / "scale.json").write_text(json.dumps(runs))
+        scale_table(runs)
     if "backend" in suites:
         runs = {"SQLite": run_suite("backend", _fresh_sqlite())}
         pg = _fresh_postgres()

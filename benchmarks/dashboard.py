@@ -80,6 +80,13 @@ def main() -> None:
         }
         cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
         connection.close()
+        # gunicorn runs the dashboard's own settings: hashed, precompressed static files, as `make run`.
+        subprocess.run(
+            [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"],
+            cwd=ROOT,
+            env=dict(env, DJANGO_SETTINGS_MODULE="dashboard.settings"),
+            check=True,
+        )
         gunicorn = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "dashboard.wsgi", "--workers", "2", "-c", "python:dashboard.gunicorn_conf",
              "--bind", f"127.0.0.1:{http_port}", "--log-level", "warning"],
@@ -87,6 +94,7 @@ def main() -> None:
             env=dict(env, DJANGO_ALLOWED_HOSTS="127.0.0.1", DJANGO_SETTINGS_MODULE="dashboard.settings"),
         )  # fmt: skip
         results["gunicorn_pages_per_s"] = _wrk(f"http://127.0.0.1:{http_port}{URL}", cookie, wait_until)
+        results["transfer"] = page_transfer(f"http://127.0.0.1:{http_port}", URL, cookie)
         results["export"] = _export(f"http://127.0.0.1:{http_port}", cookie, gunicorn.pid)
     finally:
         for process in (gunicorn, backend):
@@ -119,6 +127,41 @@ def _wrk(url: str, cookie: str, wait_until) -> float | None:
     if re.search(r"Non-2xx or 3xx responses: (\d+)", output):
         raise RuntimeError(f"wrk saw error responses:\n{output}")
     return float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+
+
+def page_transfer(base: str, path: str, cookie: str) -> dict:
+    """Bytes on the wire (status line, headers and body, as a browser taking gzip receives them) of a
+    first visit to `path` (the page and every static file it links) and of a repeat visit (the page
+    again, and only the static files whose Cache-Control does not let the browser keep them)."""
+    import gzip
+    import http.client
+    from urllib.parse import urlsplit
+
+    host = urlsplit(base).netloc
+
+    def fetch(url: str) -> tuple[int, str, bytes]:
+        conn = http.client.HTTPConnection(host, timeout=30)
+        conn.request("GET", url, headers={"Cookie": cookie, "Accept-Encoding": "gzip, deflate, br"})
+        response = conn.getresponse()
+        body = response.read()
+        head = f"HTTP/1.1 {response.status} {response.reason}\r\n{response.msg.as_string()}"
+        conn.close()
+        assert response.status == 200, (url, response.status)
+        return len(head.encode()) + len(body), response.getheader("Cache-Control", ""), body
+
+    page_bytes, _, body = fetch(path)
+    encoded = gzip.decompress(body) if body[:2] == b"\x1f\x8b" else body
+    assets = re.findall(r'(?:href|src)="(/static/[^"]+)"', encoded.decode())
+    first = repeat = page_bytes
+    kept = 0
+    for asset in assets:
+        size, cache_control, _ = fetch(asset)
+        first += size
+        if "immutable" in cache_control:
+            kept += 1
+        else:
+            repeat += size
+    return {"first": first, "repeat": repeat, "page": page_bytes, "assets": len(assets), "cached": kept}
 
 
 def _workers(master: int) -> list[int]:

@@ -8,3 +8,9 @@ from images import settings as backend_settings
 from images.settings import *  # noqa: F403
 
 INSTALLED_APPS = [*dashboard_settings.INSTALLED_APPS, *backend_settings.INSTALLED_APPS]
+# The suite does not run collectstatic (tests/dashboard/test_static.py does, into its own
+# directory), and live_server serves static files from the finders: plain names here.
+STORAGES = {
+    **dashboard_settings.STORAGES,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

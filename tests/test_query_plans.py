@@ -149,3 +149,41 @@ def test_common_labels_give_the_same_rows_as_rare_ones(db):
         json_labels = Image.objects.filter(folder_id=FOLDER).filter(filter_q(conditions))
         assert set(side_table.values_list("id", flat=True)) == set(json_labels.values_list("id", flat=True))
         assert side_table.exists()
+
+
+def test_a_families_page_is_a_range_of_the_summary_index(images):
+    from django.test.utils import CaptureQueriesContext
+
+    from images.domain.families import families_list
+
+    _, token = families_list(folder_id=FOLDER, page_size=2)
+    with CaptureQueriesContext(connection) as statements:
+        families, _ = families_list(folder_id=FOLDER, page_size=2, page_token=token)
+    assert [family.name for family in families] == ["family-2", "family-3"]
+    page_sql = statements.captured_queries[0]["sql"]
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("EXPLAIN QUERY PLAN " + page_sql)
+            steps = [row[3] for row in cursor.fetchall()]
+            # SQLite names a unique constraint's index sqlite_autoindex_<table>_N.
+            assert any(
+                step.startswith("SEARCH images_imagefamily USING") and "family>?" in step for step in steps
+            ), steps
+            assert not [step for step in steps if "TEMP B-TREE" in step or step.startswith("SCAN")], steps
+        else:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("SET LOCAL enable_sort = off")
+            cursor.execute("EXPLAIN " + page_sql)
+            text = "\n".join(row[0] for row in cursor.fetchall())
+            assert "image_family_unique" in text and "Seq Scan" not in text and "Sort" not in text, text
+
+
+def test_postgresql_keeps_no_pattern_copy_of_the_image_and_operation_keys(db):
+    if connection.vendor != "postgresql":
+        pytest.skip("Django adds the _like indexes on PostgreSQL only")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname FROM pg_indexes WHERE tablename IN ('images_image', 'images_operation')"
+            " AND indexdef LIKE '%%varchar_pattern_ops%%'"
+        )
+        assert cursor.fetchall() == []

@@ -81,7 +81,7 @@ class Image(models.Model):
             models.Index(
                 fields=["folder_id", "family", "status", "created_at", "id"], name="image_family_latest"
             ),
-            # A family's timeline (family filter, createdAt order) and the families page.
+            # A family's timeline (family filter, createdAt order).
             models.Index(fields=["folder_id", "family", "created_at", "id"], name="image_family_created"),
             models.Index(fields=["blob"], name="image_blob"),
         ]
@@ -131,6 +131,26 @@ class ImageLabel(models.Model):
             cls(image_id=image.id, folder_id=image.folder_id, key=key, value=value)
             for key, value in image.labels.items()
         ]
+
+
+class ImageFamily(models.Model):
+    """A family of a folder as the families page shows it: how many images it has, its newest
+    created_at, and its newest READY image; one row per family, so a page is one index range.
+
+    Kept by database triggers on images_image (migration image_family_summary) in the same statement
+    as every image change: create, status change, rollback, delete, a bulk insert or a queryset
+    update alike. Nothing in Python writes it.
+    """
+
+    folder_id = models.CharField(max_length=50)
+    family = models.CharField(max_length=63)
+    image_count = models.IntegerField()
+    last_change_at = models.DateTimeField()
+    latest_image_id = models.CharField(max_length=20, null=True)
+    latest_created_at = models.DateTimeField(null=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["folder_id", "family"], name="image_family_unique")]
 
 
 class OperationKind(models.TextChoices):
