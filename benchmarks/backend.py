@@ -68,6 +68,24 @@ def main() -> None:
     print(json.dumps(results))
 
 
+def _own_copy_on_sqlite(env: dict) -> dict:
+    """The environment for a second server running beside the first: on SQLite, a database is one
+    process's (grpcserver refuses a second), so it gets a copy of the seeded file; PostgreSQL is shared."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        return env
+    import sqlite3
+
+    source = Path(connection.settings_dict["NAME"])
+    copy = source.with_name(source.stem + "-metrics-on" + source.suffix)
+    copy.unlink(missing_ok=True)
+    with sqlite3.connect(source) as original, sqlite3.connect(copy) as target:
+        original.backup(target)
+    connection.close()
+    return dict(env, DATABASE_URL=f"sqlite:///{copy}")
+
+
 def metrics_cost(token, seeded, log_path) -> dict:
     """Get, floor and List(100) on a server without metrics and one with --metrics-port (scraped
     during the run), measured in alternating rounds so both see the same machine load."""
@@ -79,6 +97,7 @@ def metrics_cost(token, seeded, log_path) -> dict:
     from images.grpc.server import FLOOR_METHOD
 
     env = dict(os.environ, IMAGESERVICE_LOG_LEVEL="WARNING")
+    env_on = _own_copy_on_sqlite(env)
     ports = {"off": free_port(), "on": free_port()}
     metrics_port = free_port()
     servers = []
@@ -92,7 +111,7 @@ def metrics_cost(token, seeded, log_path) -> dict:
                 "--bench-floor",
                 "--metrics-port",
                 str(metrics_port),
-                env=env,
+                env=env_on,
                 log=log,
             )
         )
