@@ -101,20 +101,26 @@ def metrics_cost(token, seeded, log_path) -> dict:
     ports = {"off": free_port(), "on": free_port()}
     metrics_port = free_port()
     servers = []
-    with open(log_path, "a") as log:
-        servers.append(start_backend(ports["off"], "--workers", "1", "--bench-floor", env=env, log=log))
-        servers.append(
-            start_backend(
-                ports["on"],
-                "--workers",
-                "1",
-                "--bench-floor",
-                "--metrics-port",
-                str(metrics_port),
-                env=env_on,
-                log=log,
+    try:
+        with open(log_path, "a") as log:
+            servers.append(start_backend(ports["off"], "--workers", "1", "--bench-floor", env=env, log=log))
+            servers.append(
+                start_backend(
+                    ports["on"],
+                    "--workers",
+                    "1",
+                    "--bench-floor",
+                    "--metrics-port",
+                    str(metrics_port),
+                    env=env_on,
+                    log=log,
+                )
             )
-        )
+    except BaseException:
+        for server in servers:
+            server.terminate()
+            server.wait(timeout=30)
+        raise
     metadata = (("authorization", f"Bearer {token}"),)
     image_id = seeded[len(seeded) // 2]
     samples: dict[str, dict[str, list[float]]] = {

@@ -102,5 +102,10 @@ def start_backend(port: int, *args: str, env: dict | None = None, log=subprocess
                 return False
             return reply.status == health_pb2.HealthCheckResponse.SERVING
 
-        wait_until(serving, timeout=60, what="the server to report SERVING")
+        try:
+            wait_until(serving, timeout=60, what="the server to report SERVING")
+        except BaseException:
+            process.kill()  # a server that never served must not outlive the benchmark
+            process.wait()
+            raise
     return process
