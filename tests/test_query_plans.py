@@ -187,3 +187,36 @@ def test_postgresql_keeps_no_pattern_copy_of_the_image_and_operation_keys(db):
             " AND indexdef LIKE '%%varchar_pattern_ops%%'"
         )
         assert cursor.fetchall() == []
+
+
+@pytest.fixture
+def many_named(db):
+    """2,100 images of one folder named common-<n> (a search text matching each), and a few others."""
+    Image.objects.bulk_create(
+        Image(
+            id=f"nam{index:017d}",
+            folder_id=FOLDER,
+            created_at=T0 + dt.timedelta(seconds=index % 50),
+            name=f"common-{index}" if index < 2100 else f"seldom-{index}",
+            labels={"env": "prod" if index % 3 else "test"},
+        )
+        for index in range(2110)
+    )
+
+
+@pytest.mark.parametrize("order_by", ORDERS)
+def test_a_common_search_text_walks_the_order_index_and_a_rare_one_reads_the_search_index(
+    many_named, order_by
+):
+    """Past 2,000 matches SQLite tests each name along the order's index, stopping after a page,
+    instead of collecting every match from the trigram table and sorting them."""
+    for deep in (False, True):
+        steps, text = plan('name:"common"', order_by, deep=deep)
+        assert not full_scans(steps), text
+        if connection.vendor == "sqlite":
+            assert not sorts(steps), text
+            assert not [step for step in steps if "images_image_name_search" in step], text
+        steps, text = plan('name:"seldom"', order_by, deep=deep)
+        assert not full_scans(steps), text
+        if connection.vendor == "sqlite":
+            assert [step for step in steps if "images_image_name_search" in step], text

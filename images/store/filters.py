@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import connection
 from django.db.models import BooleanField, Exists, OuterRef, Q
@@ -308,7 +309,20 @@ def filter_q(conditions: Iterable[Condition]) -> Q:
 # Names hold lowercase letters, digits, "-" and "_" only (rules.RULES["name"]), so a search text
 # lowered is matched case-insensitively by a plain comparison, which an index on name serves.
 _TOP = "\U0010ffff"
-_FEW_LABELS = 2000  # at most this many matches: read them from the label index, then order them
+_FEW_MATCHES = 2000  # at most this many matches: read them from their index, then order them
+
+
+def _common(sql: str, params: Sequence[Any]) -> bool:
+    """Whether the query `sql` (reading an index) has more than a few rows, told by one bounded read.
+
+    SQLite reads `id IN (subquery)` by collecting the whole subquery first, which for a common
+    label or search text is most of the folder. Then walking the order's index and testing each
+    image finds a page of matches sooner; a rare match is found sooner through its index.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM ({sql} LIMIT {_FEW_MATCHES})", params)  # noqa: S608
+        (count,) = cursor.fetchone()
+    return count == _FEW_MATCHES
 
 
 def _image_label_q(folder_id: str, condition: Condition) -> Q:
@@ -318,11 +332,8 @@ def _image_label_q(folder_id: str, condition: Condition) -> Q:
         values = list(condition.values)
         labels = labels.filter(value=values[0]) if len(values) == 1 else labels.filter(value__in=values)
     matched = Q(id__in=labels.values("image_id"))
-    if connection.vendor == "sqlite" and labels.values("id")[:_FEW_LABELS].count() == _FEW_LABELS:
-        # SQLite reads `id IN (subquery)` by collecting the whole subquery first, which for a
-        # common label is most of the folder. Then walking the order's index and probing each
-        # image's labels (the (image, key) index) finds a page of matches sooner. One bounded
-        # read of the label index tells the two apart.
+    if connection.vendor == "sqlite" and _common(*labels.values("id").query.sql_with_params()):
+        # A common label: probe each image's labels (the (image, key) index) along the order.
         probe = ImageLabel.objects.filter(image_id=OuterRef("id"), key=condition.label_key)
         if condition.op != "HAS":
             probe = probe.filter(value__in=condition.values)
@@ -337,14 +348,13 @@ def _image_name_search_q(condition: Condition) -> Q:
         return Q(name__gte=text, name__lt=text + _TOP, name__startswith=text)
     if connection.vendor == "sqlite" and len(text) >= 3:
         # The trigram table (see migration image_name_search) finds the rows holding the text.
-        sql = (
-            '"images_image"."id" IN (SELECT "image_id" FROM "images_image_name_search" '
-            'WHERE "images_image_name_search" MATCH %s)'
-        )
-        phrase = '"' + text.replace('"', '""') + '"'
-        # The SQL is constant; the text is a parameter.
-        matched = RawSQL(sql, [phrase], output_field=BooleanField())  # noqa: S611
-        return Q(matched) & Q(name__contains=text)
+        search = 'SELECT "image_id" FROM "images_image_name_search" WHERE "images_image_name_search" MATCH %s'
+        phrase = ['"' + text.replace('"', '""') + '"']
+        if not _common(search, phrase):
+            # The SQL is constant; the text is a parameter.
+            matched = RawSQL(f'"images_image"."id" IN ({search})', phrase, output_field=BooleanField())  # noqa: S611
+            return Q(matched) & Q(name__contains=text)
+        # A common text: test each name along the order's index, up to a page of matches.
     # PostgreSQL: the pg_trgm GIN index on name serves LIKE '%text%'.
     return Q(name__contains=text)
 
