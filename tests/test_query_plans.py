@@ -11,7 +11,7 @@ import pytest
 from django.db import connection, transaction
 
 from images.store import queries
-from images.store.filters import filter_q, image_filter_q, parse_filter, parse_order_by
+from images.store.filters import filter_q, image_filter, image_filter_q, parse_filter, parse_order_by
 from images.store.models import Image, ImageStatus
 
 FOLDER = "folder-plans"
@@ -40,7 +40,7 @@ def plan(filter_text: str, order_by: str, *, deep: bool) -> tuple[list[str], str
     order_fields = parse_order_by(order_by).order_fields()
     last = [{"id": "img00000000000000100", "name": "image-100", "created_at": T0}[f] for f, _ in order_fields]
     queryset = queries.page_queryset(
-        FOLDER, image_filter_q(FOLDER, parse_filter(filter_text)), order_fields, last if deep else [], 101
+        FOLDER, image_filter(FOLDER, parse_filter(filter_text)), order_fields, last if deep else [], 101
     )
     sql, params = queryset.query.sql_with_params()
     with transaction.atomic(), connection.cursor() as cursor:
@@ -220,3 +220,25 @@ def test_a_common_search_text_walks_the_order_index_and_a_rare_one_reads_the_sea
         assert not full_scans(steps), text
         if connection.vendor == "sqlite":
             assert [step for step in steps if "images_image_name_search" in step], text
+
+
+@pytest.mark.parametrize("order_by", ["id", "id desc", "createdAt", "createdAt desc"])
+@pytest.mark.parametrize("filter_text", ['labels.build = "7"', 'labels.env = "prod"'])
+def test_a_label_equality_page_is_a_range_of_the_label_index_in_the_order(images, filter_text, order_by):
+    """The page's ids come off the label index in the order, from the last row's key on, and only
+    they are read from the image table (by primary key): no match past the page is read or sorted,
+    whether the label is rare or common."""
+    index = "image_label_created" if order_by.startswith("createdAt") else "image_label_lookup"
+    for deep in (False, True):
+        steps, text = plan(filter_text, order_by, deep=deep)
+        assert not full_scans(steps), text
+        if connection.vendor == "sqlite":
+            label_steps = [step for step in steps if f"USING COVERING INDEX {index} " in step]
+            image_steps = [step for step in steps if step.startswith("SEARCH images_image ")]
+            assert label_steps, text
+            assert image_steps and all(step.endswith("(id=?)") for step in image_steps), text
+        else:
+            label_steps = [step for step in steps if f"images_imagelabel {index}" in step]
+            assert label_steps, text
+        if deep:
+            assert all("<" in step or ">" in step for step in label_steps), text

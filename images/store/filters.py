@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from django.db import connection
@@ -14,6 +15,7 @@ from django.db.models.lookups import Exact, In, IsNull
 
 from images.errors import InvalidArgument
 from images.rules import RULES, matches, quoted
+from images.store import pagination
 from images.store.models import ImageLabel, ImageStatus
 
 # --- filter ------------------------------------------------------------------------------------
@@ -370,6 +372,59 @@ def image_filter_q(folder_id: str, conditions: Iterable[Condition]) -> Q:
         else:
             q &= _condition_q(condition)
     return q
+
+
+# The label table's columns that give its rows in an image order (the image_label_lookup and
+# image_label_created indexes); name changes with a rename, so the table does not carry it.
+_LABEL_ORDER_COLUMNS = {"id": "image_id", "created_at": "created_at"}
+
+
+class ImageFilter:
+    """A List filter over one folder's images, as the List query reads it (see
+    queries.page_queryset): its condition, and for one label equality the page read off the label
+    table's index."""
+
+    def __init__(self, folder_id: str, conditions: Iterable[Condition]):
+        self.folder_id = folder_id
+        self.conditions = tuple(conditions)
+
+    def __bool__(self) -> bool:
+        return bool(self.conditions)
+
+    @cached_property
+    def q(self) -> Q:
+        return image_filter_q(self.folder_id, self.conditions)
+
+    def label_page(
+        self, order_fields: Sequence[tuple[str, bool]], last: Sequence[Any], limit: int
+    ) -> Q | None:
+        """For a filter of one `labels.k = "v"` in id or createdAt order: the condition "is one of the
+        page's images", read as one range of the label index in that order and cut at `limit`
+        rows, however common or rare the label. None for any other filter or order.
+
+        A rare label's images would otherwise all be read and sorted, a common one's probed one by
+        one along the image index: both cost more than the page.
+        """
+        if len(self.conditions) != 1:
+            return None
+        (condition,) = self.conditions
+        if condition.label_key is None or condition.op != "=":
+            return None
+        if any(name not in _LABEL_ORDER_COLUMNS for name, _ in order_fields):
+            return None
+        label_fields = [(_LABEL_ORDER_COLUMNS[name], descending) for name, descending in order_fields]
+        labels = ImageLabel.objects.filter(
+            folder_id=self.folder_id, key=condition.label_key, value=condition.values[0]
+        )
+        if last:
+            labels = labels.filter(pagination.after_q(label_fields, last))
+        order = [("-" if descending else "") + column for column, descending in label_fields]
+        return Q(id__in=labels.order_by(*order).values("image_id")[:limit])
+
+
+def image_filter(folder_id: str, conditions: Iterable[Condition]) -> ImageFilter:
+    """The filter `conditions` over the images of one folder, for queries.image_page."""
+    return ImageFilter(folder_id, conditions)
 
 
 # --- order_by ----------------------------------------------------------------------------------
