@@ -8,8 +8,7 @@ from functools import cached_property
 from typing import Any
 
 from django.db import connection
-from django.db.models import BooleanField, Exists, OuterRef, Q
-from django.db.models.expressions import RawSQL
+from django.db.models import Exists, OuterRef, Q
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.lookups import Exact, In, IsNull
 
@@ -314,17 +313,18 @@ _TOP = "\U0010ffff"
 _FEW_MATCHES = 2000  # at most this many matches: read them from their index, then order them
 
 
-def _common(sql: str, params: Sequence[Any]) -> bool:
-    """Whether the query `sql` (reading an index) has more than a few rows, told by one bounded read.
+def _few_ids(sql: str, params: Sequence[Any]) -> list[str] | None:
+    """The image ids `sql` gives (reading an index) when they are few, None when they are many;
+    told by one bounded read, whose rows are then the answer.
 
     SQLite reads `id IN (subquery)` by collecting the whole subquery first, which for a common
     label or search text is most of the folder. Then walking the order's index and testing each
     image finds a page of matches sooner; a rare match is found sooner through its index.
     """
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT count(*) FROM ({sql} LIMIT {_FEW_MATCHES})", params)  # noqa: S608
-        (count,) = cursor.fetchone()
-    return count == _FEW_MATCHES
+        cursor.execute(f"{sql} LIMIT {_FEW_MATCHES}", params)
+        rows = cursor.fetchall()
+    return None if len(rows) == _FEW_MATCHES else [image_id for (image_id,) in rows]
 
 
 def _image_label_q(folder_id: str, condition: Condition) -> Q:
@@ -334,12 +334,16 @@ def _image_label_q(folder_id: str, condition: Condition) -> Q:
         values = list(condition.values)
         labels = labels.filter(value=values[0]) if len(values) == 1 else labels.filter(value__in=values)
     matched = Q(id__in=labels.values("image_id"))
-    if connection.vendor == "sqlite" and _common(*labels.values("id").query.sql_with_params()):
-        # A common label: probe each image's labels (the (image, key) index) along the order.
-        probe = ImageLabel.objects.filter(image_id=OuterRef("id"), key=condition.label_key)
-        if condition.op != "HAS":
-            probe = probe.filter(value__in=condition.values)
-        matched = Q(Exists(probe))
+    if connection.vendor == "sqlite":
+        ids = _few_ids(*labels.values("image_id").query.sql_with_params())
+        if ids is not None:
+            matched = Q(id__in=ids)
+        else:
+            # A common label: probe each image's labels (the (image, key) index) along the order.
+            probe = ImageLabel.objects.filter(image_id=OuterRef("id"), key=condition.label_key)
+            if condition.op != "HAS":
+                probe = probe.filter(value__in=condition.values)
+            matched = Q(Exists(probe))
     return ~matched if condition.op in ("!=", "NOT IN") else matched
 
 
@@ -349,13 +353,12 @@ def _image_name_search_q(condition: Condition) -> Q:
         # The range lets the (folder_id, name, id) index find the names; LIKE keeps it exact.
         return Q(name__gte=text, name__lt=text + _TOP, name__startswith=text)
     if connection.vendor == "sqlite" and len(text) >= 3:
-        # The trigram table (see migration image_name_search) finds the rows holding the text.
+        # The trigram table (see migration image_name_search) finds the names holding the text,
+        # in every folder (it has no folder column): a text common elsewhere counts as common.
         search = 'SELECT "image_id" FROM "images_image_name_search" WHERE "images_image_name_search" MATCH %s'
-        phrase = ['"' + text.replace('"', '""') + '"']
-        if not _common(search, phrase):
-            # The SQL is constant; the text is a parameter.
-            matched = RawSQL(f'"images_image"."id" IN ({search})', phrase, output_field=BooleanField())  # noqa: S611
-            return Q(matched) & Q(name__contains=text)
+        ids = _few_ids(search, ['"' + text.replace('"', '""') + '"'])
+        if ids is not None:
+            return Q(id__in=ids) & Q(name__contains=text)
         # A common text: test each name along the order's index, up to a page of matches.
     # PostgreSQL: the pg_trgm GIN index on name serves LIKE '%text%'.
     return Q(name__contains=text)
