@@ -9,9 +9,10 @@ import json
 
 import pytest
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from images.store import queries
-from images.store.filters import filter_q, image_filter_q, parse_filter, parse_order_by
+from images.store.filters import filter_q, image_filter, image_filter_q, parse_filter, parse_order_by
 from images.store.models import Image, ImageStatus
 
 FOLDER = "folder-plans"
@@ -40,7 +41,7 @@ def plan(filter_text: str, order_by: str, *, deep: bool) -> tuple[list[str], str
     order_fields = parse_order_by(order_by).order_fields()
     last = [{"id": "img00000000000000100", "name": "image-100", "created_at": T0}[f] for f, _ in order_fields]
     queryset = queries.page_queryset(
-        FOLDER, image_filter_q(FOLDER, parse_filter(filter_text)), order_fields, last if deep else [], 101
+        FOLDER, image_filter(FOLDER, parse_filter(filter_text)), order_fields, last if deep else [], 101
     )
     sql, params = queryset.query.sql_with_params()
     with transaction.atomic(), connection.cursor() as cursor:
@@ -152,8 +153,6 @@ def test_common_labels_give_the_same_rows_as_rare_ones(db):
 
 
 def test_a_families_page_is_a_range_of_the_summary_index(images):
-    from django.test.utils import CaptureQueriesContext
-
     from images.domain.families import families_list
 
     _, token = families_list(folder_id=FOLDER, page_size=2)
@@ -187,3 +186,68 @@ def test_postgresql_keeps_no_pattern_copy_of_the_image_and_operation_keys(db):
             " AND indexdef LIKE '%%varchar_pattern_ops%%'"
         )
         assert cursor.fetchall() == []
+
+
+@pytest.fixture
+def many_named(db):
+    """2,100 images of one folder named common-<n> (a search text matching each), and a few others."""
+    Image.objects.bulk_create(
+        Image(
+            id=f"nam{index:017d}",
+            folder_id=FOLDER,
+            created_at=T0 + dt.timedelta(seconds=index % 50),
+            name=f"common-{index}" if index < 2100 else f"seldom-{index}",
+            labels={"env": "prod" if index % 3 else "test"},
+        )
+        for index in range(2110)
+    )
+    with connection.cursor() as cursor:  # statistics, as a database at scale has them
+        cursor.execute("ANALYZE")
+
+
+@pytest.mark.parametrize("order_by", ORDERS)
+def test_a_common_search_text_walks_the_order_index_and_a_rare_one_reads_the_search_index(
+    many_named, order_by
+):
+    """Past 2,000 matches SQLite tests each name along the order's index, stopping after a page,
+    instead of collecting every match from the trigram table and sorting them."""
+    for deep in (False, True):
+        steps, text = plan('name:"common"', order_by, deep=deep)
+        assert not full_scans(steps), text
+        if connection.vendor == "sqlite":
+            assert not sorts(steps), text
+            assert not [step for step in steps if "images_image_name_search" in step], text
+        with CaptureQueriesContext(connection) as statements:
+            steps, text = plan('name:"seldom"', order_by, deep=deep)
+        assert not full_scans(steps), text
+        if connection.vendor == "sqlite":
+            # The few matches are read from the trigram table, then their images by id.
+            searches = [
+                q["sql"] for q in statements.captured_queries if "images_image_name_search" in q["sql"]
+            ]
+            assert len(searches) == 1 and "MATCH" in searches[0], statements.captured_queries
+            assert all(step.endswith("id=?)") for step in steps if step.startswith("SEARCH images_image ")), (
+                text
+            )
+
+
+@pytest.mark.parametrize("order_by", ["id", "id desc", "createdAt", "createdAt desc"])
+@pytest.mark.parametrize("filter_text", ['labels.build = "7"', 'labels.env = "prod"'])
+def test_a_label_equality_page_is_a_range_of_the_label_index_in_the_order(images, filter_text, order_by):
+    """The page's ids come off the label index in the order, from the last row's key on, and only
+    they are read from the image table (by primary key): no match past the page is read or sorted,
+    whether the label is rare or common."""
+    index = "image_label_created" if order_by.startswith("createdAt") else "image_label_lookup"
+    for deep in (False, True):
+        steps, text = plan(filter_text, order_by, deep=deep)
+        assert not full_scans(steps), text
+        if connection.vendor == "sqlite":
+            label_steps = [step for step in steps if f"USING COVERING INDEX {index} " in step]
+            image_steps = [step for step in steps if step.startswith("SEARCH images_image ")]
+            assert label_steps, text
+            assert image_steps and all(step.endswith("(id=?)") for step in image_steps), text
+        else:
+            label_steps = [step for step in steps if f"images_imagelabel {index}" in step]
+            assert label_steps, text
+        if deep:
+            assert all("<" in step or ">" in step for step in label_steps), text

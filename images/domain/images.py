@@ -114,7 +114,7 @@ def image_list(
     conditions = filters.parse_filter(filter)
     return queries.image_page(
         folder_id,
-        filters.image_filter_q(folder_id, conditions),
+        filters.image_filter(folder_id, conditions),
         filters.parse_order_by(order_by).order_fields(),
         page_size=rules.page_size_or_default(page_size),
         page_token=page_token,

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
 
 from django.db import connection
 from django.db.models import BooleanField, Exists, OuterRef, Q
@@ -13,6 +16,7 @@ from django.db.models.lookups import Exact, In, IsNull
 
 from images.errors import InvalidArgument
 from images.rules import RULES, matches, quoted
+from images.store import pagination
 from images.store.models import ImageLabel, ImageStatus
 
 # --- filter ------------------------------------------------------------------------------------
@@ -308,7 +312,27 @@ def filter_q(conditions: Iterable[Condition]) -> Q:
 # Names hold lowercase letters, digits, "-" and "_" only (rules.RULES["name"]), so a search text
 # lowered is matched case-insensitively by a plain comparison, which an index on name serves.
 _TOP = "\U0010ffff"
-_FEW_LABELS = 2000  # at most this many matches: read them from the label index, then order them
+_FEW_MATCHES = 2000  # at most this many matches: read them from their index, then order them
+
+
+def _few_ids_q(sql: str, params: Sequence[Any]) -> Q | None:
+    """The condition that the image is one of those `sql` gives (`sql` reads an index) when they
+    are few, None when they are many: told by one bounded read, whose rows are then the answer.
+
+    SQLite reads `id IN (subquery)` by collecting the whole subquery first, which for a common
+    label or search text is most of the folder. Then walking the order's index and testing each
+    image finds a page of matches sooner; a rare match is found sooner through its index.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} LIMIT {_FEW_MATCHES}", params)
+        rows = cursor.fetchall()
+    if len(rows) == _FEW_MATCHES:
+        return None
+    # One JSON parameter, not one per id: the ORM prepares each parameter of a list in Python,
+    # which for a thousand ids costs more than the query.
+    ids = json.dumps([image_id for (image_id,) in rows])
+    sql = '"images_image"."id" IN (SELECT value FROM json_each(%s))'  # constant; the ids are a parameter
+    return Q(RawSQL(sql, [ids], output_field=BooleanField()))  # noqa: S611
 
 
 def _image_label_q(folder_id: str, condition: Condition) -> Q:
@@ -318,15 +342,16 @@ def _image_label_q(folder_id: str, condition: Condition) -> Q:
         values = list(condition.values)
         labels = labels.filter(value=values[0]) if len(values) == 1 else labels.filter(value__in=values)
     matched = Q(id__in=labels.values("image_id"))
-    if connection.vendor == "sqlite" and labels.values("id")[:_FEW_LABELS].count() == _FEW_LABELS:
-        # SQLite reads `id IN (subquery)` by collecting the whole subquery first, which for a
-        # common label is most of the folder. Then walking the order's index and probing each
-        # image's labels (the (image, key) index) finds a page of matches sooner. One bounded
-        # read of the label index tells the two apart.
-        probe = ImageLabel.objects.filter(image_id=OuterRef("id"), key=condition.label_key)
-        if condition.op != "HAS":
-            probe = probe.filter(value__in=condition.values)
-        matched = Q(Exists(probe))
+    if connection.vendor == "sqlite":
+        few = _few_ids_q(*labels.values("image_id").query.sql_with_params())
+        if few is not None:
+            matched = few
+        else:
+            # A common label: probe each image's labels (the (image, key) index) along the order.
+            probe = ImageLabel.objects.filter(image_id=OuterRef("id"), key=condition.label_key)
+            if condition.op != "HAS":
+                probe = probe.filter(value__in=condition.values)
+            matched = Q(Exists(probe))
     return ~matched if condition.op in ("!=", "NOT IN") else matched
 
 
@@ -336,15 +361,13 @@ def _image_name_search_q(condition: Condition) -> Q:
         # The range lets the (folder_id, name, id) index find the names; LIKE keeps it exact.
         return Q(name__gte=text, name__lt=text + _TOP, name__startswith=text)
     if connection.vendor == "sqlite" and len(text) >= 3:
-        # The trigram table (see migration image_name_search) finds the rows holding the text.
-        sql = (
-            '"images_image"."id" IN (SELECT "image_id" FROM "images_image_name_search" '
-            'WHERE "images_image_name_search" MATCH %s)'
-        )
-        phrase = '"' + text.replace('"', '""') + '"'
-        # The SQL is constant; the text is a parameter.
-        matched = RawSQL(sql, [phrase], output_field=BooleanField())  # noqa: S611
-        return Q(matched) & Q(name__contains=text)
+        # The trigram table (see migration image_name_search) finds the names holding the text,
+        # in every folder (it has no folder column): a text common elsewhere counts as common.
+        search = 'SELECT "image_id" FROM "images_image_name_search" WHERE "images_image_name_search" MATCH %s'
+        few = _few_ids_q(search, ['"' + text.replace('"', '""') + '"'])
+        if few is not None:
+            return few & Q(name__contains=text)
+        # A common text: test each name along the order's index, up to a page of matches.
     # PostgreSQL: the pg_trgm GIN index on name serves LIKE '%text%'.
     return Q(name__contains=text)
 
@@ -360,6 +383,59 @@ def image_filter_q(folder_id: str, conditions: Iterable[Condition]) -> Q:
         else:
             q &= _condition_q(condition)
     return q
+
+
+# The label table's columns that give its rows in an image order (the image_label_lookup and
+# image_label_created indexes); name changes with a rename, so the table does not carry it.
+_LABEL_ORDER_COLUMNS = {"id": "image_id", "created_at": "created_at"}
+
+
+class ImageFilter:
+    """A List filter over one folder's images, as the List query reads it (see
+    queries.page_queryset): its condition, and for one label equality the page read off the label
+    table's index."""
+
+    def __init__(self, folder_id: str, conditions: Iterable[Condition]):
+        self.folder_id = folder_id
+        self.conditions = tuple(conditions)
+
+    def __bool__(self) -> bool:
+        return bool(self.conditions)
+
+    @cached_property
+    def q(self) -> Q:
+        return image_filter_q(self.folder_id, self.conditions)
+
+    def label_page(
+        self, order_fields: Sequence[tuple[str, bool]], last: Sequence[Any], limit: int
+    ) -> Q | None:
+        """For a filter of one `labels.k = "v"` in id or createdAt order: the condition "is one of the
+        page's images", read as one range of the label index in that order and cut at `limit`
+        rows, however common or rare the label. None for any other filter or order.
+
+        A rare label's images would otherwise all be read and sorted, a common one's probed one by
+        one along the image index: both cost more than the page.
+        """
+        if len(self.conditions) != 1:
+            return None
+        (condition,) = self.conditions
+        if condition.label_key is None or condition.op != "=":
+            return None
+        if any(name not in _LABEL_ORDER_COLUMNS for name, _ in order_fields):
+            return None
+        label_fields = [(_LABEL_ORDER_COLUMNS[name], descending) for name, descending in order_fields]
+        labels = ImageLabel.objects.filter(
+            folder_id=self.folder_id, key=condition.label_key, value=condition.values[0]
+        )
+        if last:
+            labels = labels.filter(pagination.after_q(label_fields, last))
+        order = [("-" if descending else "") + column for column, descending in label_fields]
+        return Q(id__in=labels.order_by(*order).values("image_id")[:limit])
+
+
+def image_filter(folder_id: str, conditions: Iterable[Condition]) -> ImageFilter:
+    """The filter `conditions` over the images of one folder, for queries.image_page."""
+    return ImageFilter(folder_id, conditions)
 
 
 # --- order_by ----------------------------------------------------------------------------------

@@ -114,21 +114,36 @@ class ImageLabel(models.Model):
     """One label of an image, so that `labels.k = "v"` and `labels.k:*` read an index range.
 
     Written with the image (Image.save, Image.objects.bulk_create); deleted with it (cascade).
+    It carries the image's created_at (which never changes), so that a page of `labels.k = "v"`
+    in id or createdAt order is one range of an index here, read no further than the page.
     """
 
     image = models.ForeignKey(Image, on_delete=models.CASCADE, related_name="+", db_index=False)
     folder_id = models.CharField(max_length=50)
     key = models.CharField(max_length=63)
     value = models.CharField(max_length=63, blank=True, default="")
+    # Null only in rows older than this column until its migration fills them.
+    created_at = models.DateTimeField(null=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["image", "key"], name="image_label_unique_key")]
-        indexes = [models.Index(fields=["folder_id", "key", "value", "image"], name="image_label_lookup")]
+        indexes = [
+            models.Index(fields=["folder_id", "key", "value", "image"], name="image_label_lookup"),
+            models.Index(
+                fields=["folder_id", "key", "value", "created_at", "image"], name="image_label_created"
+            ),
+        ]
 
     @classmethod
     def rows_of(cls, image: Image) -> list[ImageLabel]:
         return [
-            cls(image_id=image.id, folder_id=image.folder_id, key=key, value=value)
+            cls(
+                image_id=image.id,
+                folder_id=image.folder_id,
+                key=key,
+                value=value,
+                created_at=image.created_at,
+            )
             for key, value in image.labels.items()
         ]
 

@@ -14,7 +14,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from django.db import connection
 from django.db.models import Q, QuerySet
@@ -141,15 +141,33 @@ def latest_in_family(folder_id: str, family: str) -> ImageRecord | None:
 OrderFields = Sequence[tuple[str, bool]]
 
 
+class PageFilter(Protocol):
+    """A filter that may answer a whole page itself (filters.ImageFilter)."""
+
+    @property
+    def q(self) -> Q: ...
+
+    def __bool__(self) -> bool: ...
+
+    def label_page(self, order_fields: OrderFields, last: Sequence, limit: int) -> Q | None: ...
+
+
 def page_queryset(
-    folder_id: Any, where: Q, order_fields: OrderFields, last: Sequence, limit: int
+    folder_id: Any, where: Q | PageFilter, order_fields: OrderFields, last: Sequence, limit: int
 ) -> QuerySet:
     """The one List query: a folder's images matching `where`, after `last`, in order."""
-    queryset = Image.objects.filter(folder_id=folder_id)
-    if where:
-        queryset = queryset.filter(where)
-    if last:
-        queryset = queryset.filter(pagination.after_q(order_fields, last))
+    page = None if isinstance(where, Q) else where.label_page(order_fields, last, limit)
+    if page is not None:
+        # The page's ids come off the folder's label index already in order and past `last`; only
+        # they are read from the image table, by primary key, and their `limit` rows sorted again.
+        # (With a folder condition here too, SQLite may walk the folder's order index instead.)
+        queryset = Image.objects.filter(page)
+    else:
+        queryset = Image.objects.filter(folder_id=folder_id)
+        if where:
+            queryset = queryset.filter(where if isinstance(where, Q) else where.q)
+        if last:
+            queryset = queryset.filter(pagination.after_q(order_fields, last))
     order = [("-" if descending else "") + name for name, descending in order_fields]
     return queryset.order_by(*order).values_list(*COLUMNS)[:limit]
 
@@ -171,7 +189,13 @@ def _compiled_page(order_fields: tuple[tuple[str, bool], ...], after: bool, limi
 
 
 def image_page(
-    folder_id: str, where: Q, order_fields: OrderFields, *, page_size: int, page_token: str, scope: str
+    folder_id: str,
+    where: Q | PageFilter,
+    order_fields: OrderFields,
+    *,
+    page_size: int,
+    page_token: str,
+    scope: str,
 ) -> tuple[list[ImageRecord], str]:
     """One List page of a folder's images matching `where` (Q() for all), and the next page's token.
 

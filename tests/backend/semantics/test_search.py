@@ -152,3 +152,63 @@ def test_families_page_takes_two_statements_whatever_its_size(catalog, paused_ba
     assert [family.name for family in families] == [f"fam-{index}" for index in range(6)]
     assert [family.image_count for family in families] == [3, 2, 2, 2, 2, 2]
     assert [family.latest_image.name for family in families] == [f"fam-{index + 6}" for index in range(6)]
+
+
+@pytest.fixture
+def crowd(paused_backend):
+    """2,400 images of one folder: more than 2,000 match the common search text and label value
+    (so SQLite walks the order's index for them), a few the rare ones; created_at has ties."""
+    import datetime as dt
+
+    from images.store.models import Image, ImageStatus
+
+    t0 = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
+    images = [
+        Image(
+            id=f"crw{(index * 7919) % 10007:05d}{index:012d}",
+            folder_id=FOLDER,
+            created_at=t0 + dt.timedelta(seconds=index % 97),
+            name=f"common-{index}" if index % 40 else f"seldom-{index}",
+            family=f"family-{index % 7}",
+            labels={"env": "prod" if index % 10 else "test", "build": str(index % 300)},
+            status=ImageStatus.READY,
+        )
+        for index in range(2400)
+    ]
+    Image.objects.bulk_create(images)
+    Image.objects.bulk_create(
+        [Image(id="crwother", folder_id="other-folder", created_at=t0, name="common-x")]
+    )
+    return images
+
+
+CROWD_FILTERS = [
+    ('name:"common"', lambda i: "common" in i.name),
+    ('name:"seldom"', lambda i: "seldom" in i.name),
+    ('name:"mon-1"', lambda i: "mon-1" in i.name),
+    ('labels.env = "prod"', lambda i: i.labels["env"] == "prod"),
+    ('labels.env = "test"', lambda i: i.labels["env"] == "test"),
+    ('labels.build = "7"', lambda i: i.labels["build"] == "7"),
+    ('labels.build = "nowhere"', lambda i: False),
+    ('name:"common" AND labels.env = "test"', lambda i: "common" in i.name and i.labels["env"] == "test"),
+]
+CROWD_ORDER_KEYS = {
+    "": (lambda i: i.id, False),
+    "id desc": (lambda i: i.id, True),
+    "name": (lambda i: (i.name, i.id), False),
+    "name desc": (lambda i: (i.name, i.id), True),
+    "createdAt": (lambda i: (i.created_at, i.id), False),
+    "createdAt desc": (lambda i: (i.created_at, i.id), True),
+}
+
+
+def test_common_and_rare_searches_page_through_the_same_rows_as_the_full_filter(
+    crowd, paused_backend, subtests
+):
+    client = paused_backend.viewer
+    for text, predicate in CROWD_FILTERS:
+        for order_by, (key, reverse) in CROWD_ORDER_KEYS.items():
+            with subtests.test(msg=f"{text} / {order_by}"):
+                expected = sorted((i for i in crowd if predicate(i)), key=key, reverse=reverse)
+                listed = list_all(client, FOLDER, filter=text, order_by=order_by, page_size=100)
+                assert [i.id for i in listed] == [i.id for i in expected]
