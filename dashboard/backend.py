@@ -6,7 +6,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import grpc
@@ -411,13 +411,14 @@ class Backend:
         return found
 
     def list_families(
-        self, folder_id: str, *, page_size: int = 0, page_token: str = ""
+        self, folder_id: str, *, page_size: int = 0, page_token: str = "", families: Sequence[str] = ()
     ) -> extension_pb2.ListFamiliesResponse:
-        """The extension's family index; raises Unimplemented on a server without it."""
+        """The extension's family index (only the named families, when given); raises
+        Unimplemented on a server without it."""
         if not _extension_available():
             raise Unimplemented("This server does not list families.", grpc.StatusCode.UNIMPLEMENTED)
         request = extension_pb2.ListFamiliesRequest(
-            folder_id=folder_id, page_size=page_size, page_token=page_token
+            folder_id=folder_id, page_size=page_size, page_token=page_token, families=families
         )
         try:
             return self._call(self._extension.ListFamilies, request)

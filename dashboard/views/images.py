@@ -15,7 +15,7 @@ from django_htmx.http import HttpResponseStopPolling, push_url, trigger_client_e
 
 from dashboard import folders, preferences, tray
 from dashboard.access import is_editor
-from dashboard.backend import BackendError, InvalidArgument, NotFound
+from dashboard.backend import BackendError, InvalidArgument, NotFound, Unimplemented
 from dashboard.filters import (
     DEFAULT_NAME_OP,
     NAME_OPS,
@@ -125,23 +125,31 @@ def image_list(request, folder_id: str):
 
 
 def _latest_ids(request, folder_id: str, images: list[ImageView]) -> set[str]:
-    """Which images on the page are their family's latest (newest READY), in one List call for every
-    family on the page: newest READY first, so each family's first image is its latest. The lookup is
-    as long as the page plus one per family, enough for the newest-first page the list opens on (a
-    longer one cost the list its time budget at 100,000 images); a family whose latest lies past it
-    gets no marker rather than a wrong one."""
+    """Which images on the page are their family's latest (newest READY): one ListFamilies call
+    for the page's families, which the backend answers from its family summary. A server without
+    the extension gets one List call instead, newest READY first, as long as the page plus one per
+    family: each family's first image is its latest, and a family whose latest lies past that gets
+    no marker rather than a wrong one."""
     families = sorted({image.family for image in images if image.family and image.status == "READY"})
     if not families:
         return set()
+    backend = backend_for(request)
     try:
-        response = backend_for(request).list_images(
+        summary = backend.list_families(folder_id, page_size=len(families), families=families)
+        return {family.latest_image.id for family in summary.families if family.HasField("latest_image")}
+    except Unimplemented:
+        pass
+    except BackendError:
+        return set()  # the marker is a hint; the list itself still shows
+    try:
+        response = backend.list_images(
             folder_id,
             page_size=min(1000, len(images) + len(families)),
             filter=f'family IN ({", ".join(quote(f) for f in families)}) AND status = "READY"',
             order_by="createdAt desc",
         )
     except BackendError:
-        return set()  # the marker is a hint; the list itself still shows
+        return set()
     latest: dict[str, str] = {}
     for image in response.images:
         latest.setdefault(image.family, image.id)

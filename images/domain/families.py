@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from images import rules
-from images.errors import raise_if
+from images.errors import FieldViolation, raise_if
 from images.store import pagination, queries
 from images.store.models import ImageFamily
 
@@ -19,16 +20,31 @@ class Family:
     latest_image: queries.ImageRecord | None  # the newest READY image, if the family has one
 
 
-def families_list(*, folder_id: str, page_size: int = 0, page_token: str = "") -> tuple[list[Family], str]:
-    """Families in name order, each with its count, last change and latest READY image."""
-    raise_if(
+# At most this many names in one ListFamilies `families` filter (a page of images holds fewer).
+MAX_FAMILY_NAMES = 1000
+
+
+def families_list(
+    *, folder_id: str, page_size: int = 0, page_token: str = "", families: Sequence[str] = ()
+) -> tuple[list[Family], str]:
+    """Families in name order, each with its count, last change and latest READY image; only the
+    named ones when `families` is given."""
+    names = sorted(set(families))
+    violations = (
         rules.check_id(folder_id, "folder_id")
         + rules.check_page_size(page_size)
         + rules.check_page_token(page_token)
     )
+    if len(names) > MAX_FAMILY_NAMES:
+        violations.append(FieldViolation("families", f"at most {MAX_FAMILY_NAMES} families"))
+    for name in names:
+        violations += rules.check_family(name, "families", required=True)
+    raise_if(violations)
     size = rules.page_size_or_default(page_size)
-    scope = pagination.token_scope("families", folder_id)
+    scope = pagination.token_scope("families", folder_id, *names)
     queryset = ImageFamily.objects.filter(folder_id=folder_id)
+    if names:
+        queryset = queryset.filter(family__in=names)
     if page_token:
         (after,) = pagination.decode_token(page_token, scope=scope, arity=1)
         queryset = queryset.filter(family__gt=after)
@@ -46,7 +62,7 @@ def families_list(*, folder_id: str, page_size: int = 0, page_token: str = "") -
     latest_images = queries.images_by_ids(
         [group["latest_image_id"] for group in groups if group["latest_image_id"]]
     )
-    families = [
+    page = [
         Family(
             name=group["family"],
             image_count=group["image_count"],
@@ -55,4 +71,4 @@ def families_list(*, folder_id: str, page_size: int = 0, page_token: str = "") -
         )
         for group in groups
     ]
-    return families, next_token
+    return page, next_token

@@ -112,7 +112,10 @@ class OperationServicer(operation_service_pb2_grpc.OperationServiceServicer):
 class ExtensionServicer(extension_pb2_grpc.ImageExtensionServiceServicer):
     def ListFamilies(self, request, context):
         families, next_token = families_list(
-            folder_id=request.folder_id, page_size=request.page_size, page_token=request.page_token
+            folder_id=request.folder_id,
+            page_size=request.page_size,
+            page_token=request.page_token,
+            families=list(request.families),
         )
         return extension_pb2.ListFamiliesResponse(
             families=[convert.family_to_proto(family) for family in families], next_page_token=next_token

@@ -207,20 +207,22 @@ def test_sorts_are_offered_only_where_the_api_can_order(editor_client, seed):
     assert "sort=size" not in body and "sort=status" not in body
 
 
-def test_each_familys_latest_is_marked_with_one_extra_call(editor_client, seed, monkeypatch):
+def test_each_familys_latest_is_marked_from_one_family_summary_call(editor_client, seed, monkeypatch):
     older = seed.image("web-1", family="web-app")
     newer = seed.image("web-2", family="web-app")
     only = seed.image("db-1", family="db-main")
     calls = []
-    original = Backend.list_images
+    for method in ("list_images", "list_families"):
+        original = getattr(Backend, method)
 
-    def counting(self, *args, **kwargs):
-        calls.append(kwargs)
-        return original(self, *args, **kwargs)
+        def counting(self, *args, _method=method, _original=original, **kwargs):
+            calls.append(_method)
+            return _original(self, *args, **kwargs)
 
-    monkeypatch.setattr(Backend, "list_images", counting)
+        monkeypatch.setattr(Backend, method, counting)
     body = editor_client.get(LIST, **HTMX).content.decode()
-    assert len(calls) == 2
+    # The page's List, and one ListFamilies for the page's families (no List over their images).
+    assert calls == ["list_images", "list_families"]
     rows = {
         image_id: row for row in body.split("<tr>") for image_id in (older, newer, only) if image_id in row
     }

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+import grpc
+import pytest
+
 from images.api.gen.imageservice.v1 import extension_pb2, extension_pb2_grpc
 from tests.backend.semantics.helpers import FOLDER, cancel, delete, update
 from tests.backend.support import create_ready, image_id_of, run_pending, start_create
@@ -124,3 +127,31 @@ def test_summary_follows_images_the_worker_creates_and_deletes(backend):
     for image in images[:2]:
         client.wait(delete(client, image.id).id)
     assert assert_summary_true(client) == []
+
+
+def test_list_families_answers_only_the_named_families_with_their_latest(backend):
+    client = backend.editor
+    web_1 = create_ready(client, backend, FOLDER, name="web-1", family="web").id
+    web_2 = create_ready(client, backend, FOLDER, name="web-2", family="web").id
+    create_ready(client, backend, FOLDER, name="db-1", family="dbs")
+    app_1 = create_ready(client, backend, FOLDER, name="app-1", family="app").id
+    stub = extension_pb2_grpc.ImageExtensionServiceStub(client.channel)
+
+    def named(*families: str, token: str = "", size: int = 0):
+        return client.call(
+            stub.ListFamilies,
+            extension_pb2.ListFamiliesRequest(
+                folder_id=FOLDER, families=list(families), page_size=size, page_token=token
+            ),
+        )
+
+    page = named("web", "app", "missing")
+    assert [(f.name, f.latest_image.id) for f in page.families] == [("app", app_1), ("web", web_2)]
+    assert web_1 != web_2
+    # Paging stays within the names, and a token is bound to them.
+    first = named("web", "app", size=1)
+    assert [f.name for f in first.families] == ["app"] and first.next_page_token
+    assert [f.name for f in named("web", "app", token=first.next_page_token, size=1).families] == ["web"]
+    with pytest.raises(grpc.RpcError) as error:
+        named("web", "dbs", token=first.next_page_token, size=1)
+    assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT

@@ -39,6 +39,13 @@ def test_extension_rpcs_validate_their_input(backend, image):
         ),
         "page_token",
     )
+    for families in (["Bad_Family"], [""], [f"fam-{index:04d}" for index in range(1001)]):
+        expect_rejected(
+            lambda key, families=families: client.call(
+                stub.ListFamilies, extension_pb2.ListFamiliesRequest(folder_id=FOLDER, families=families)
+            ),
+            "families",
+        )
     too_many = extension_pb2.BatchGetOperationsRequest(operation_ids=[f"op{index}" for index in range(101)])
     expect_rejected(lambda key: client.call(stub.BatchGetOperations, too_many), "operation_ids")
 

@@ -13,14 +13,16 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class ListFamiliesRequest(_message.Message):
-    __slots__ = ("folder_id", "page_size", "page_token")
+    __slots__ = ("folder_id", "page_size", "page_token", "families")
     FOLDER_ID_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    FAMILIES_FIELD_NUMBER: _ClassVar[int]
     folder_id: str
     page_size: int
     page_token: str
-    def __init__(self, folder_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+    families: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, folder_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., families: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class Family(_message.Message):
     __slots__ = ("name", "latest_image", "image_count", "last_change_at")
