@@ -284,3 +284,16 @@ def check_filter_length(value: str, field: str = "filter") -> list[FieldViolatio
 
 def check_order_by_length(value: str, field: str = "order_by") -> list[FieldViolation]:
     return _violation(field, _too_long(value, RULES["order_by"]))
+
+
+def check_list_request(
+    *, folder_id: str, page_size: int, page_token: str, filter: str, order_by: str
+) -> list[FieldViolation]:
+    """The fields every List of a folder takes (images, disks, snapshots), checked alike."""
+    return (
+        check_id(folder_id, "folder_id")
+        + check_page_size(page_size)
+        + check_page_token(page_token)
+        + check_filter_length(filter)
+        + check_order_by_length(order_by)
+    )

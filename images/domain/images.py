@@ -105,11 +105,9 @@ def image_list(
 ) -> tuple[list[ImageRecord], str]:
     """One page of a folder's images with the next page's token."""
     raise_if(
-        rules.check_id(folder_id, "folder_id")
-        + rules.check_page_size(page_size)
-        + rules.check_page_token(page_token)
-        + rules.check_filter_length(filter)
-        + rules.check_order_by_length(order_by)
+        rules.check_list_request(
+            folder_id=folder_id, page_size=page_size, page_token=page_token, filter=filter, order_by=order_by
+        )
     )
     conditions = filters.parse_filter(filter)
     return queries.image_page(

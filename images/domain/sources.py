@@ -74,11 +74,9 @@ def source_list(
 ) -> tuple[list[Source], str]:
     """One page of a folder's disks or snapshots with the next page's token; rules as image List's."""
     raise_if(
-        rules.check_id(folder_id, "folder_id")
-        + rules.check_page_size(page_size)
-        + rules.check_page_token(page_token)
-        + rules.check_filter_length(filter)
-        + rules.check_order_by_length(order_by)
+        rules.check_list_request(
+            folder_id=folder_id, page_size=page_size, page_token=page_token, filter=filter, order_by=order_by
+        )
     )
     conditions = filters.parse_filter(filter, fields=FILTER_FIELDS)
     return catalog.source_page(
