@@ -9,18 +9,19 @@ from django.views.decorators.http import require_GET
 from django_htmx.http import reswap, retarget
 
 from dashboard.views.common import backend_for
+from dashboard.watch import FIRST_WAIT, longer
 
-FIRST_PROBE_SECONDS = 1
-LAST_PROBE_SECONDS = 30
+# The probe backs off like the pages' status poll: 1, 2, 4 ... 30 s.
+FIRST_PROBE_SECONDS = FIRST_WAIT
 
 
 def next_probe(after: str | int | None) -> int:
-    """The delay before the probe after one that waited `after` seconds: 1, 2, 4 ... 30."""
+    """The delay before the probe after one that waited `after` seconds (none yet: the first)."""
     try:
         waited = int(after or 0)
     except ValueError:
         waited = 0
-    return min(max(waited * 2, FIRST_PROBE_SECONDS), LAST_PROBE_SECONDS)
+    return longer(waited) if waited > 0 else FIRST_PROBE_SECONDS
 
 
 @require_GET
