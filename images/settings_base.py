@@ -51,6 +51,12 @@ def _database() -> dict[str, Any]:
         config["TEST"] = {"NAME": str(VAR_DIR / f"test-imageservice-{os.getpid()}.sqlite3")}
     else:
         config["CONN_HEALTH_CHECKS"] = True
+        # Prepared statements for the compiled reads (images.store.queries): psycopg prepares a
+        # query on a server-binding cursor only when this is not None. Django's own cursors bind
+        # on the client and never prepare. IMAGESERVICE_PG_PREPARED=0 turns it off for a pooler
+        # that cannot keep prepared statements (PgBouncer before 1.21 in transaction mode).
+        if env_bool("IMAGESERVICE_PG_PREPARED", True):
+            config["OPTIONS"] = {**config.get("OPTIONS", {}), "prepare_threshold": 0}
         config["TEST"] = {"NAME": f"test_{config['NAME']}_{os.getpid()}"}
     return config
 
