@@ -130,7 +130,7 @@ _ERRORS = {
 }
 
 
-def _violations(error: grpc.Call) -> list[FieldViolation]:
+def _violations(error: grpc.RpcError) -> list[FieldViolation]:
     try:
         status = rpc_status.from_call(error)
     except ValueError:  # details that disagree with the status: ignore them, keep the message
@@ -358,6 +358,7 @@ class Backend:
         request = image_service_pb2.UpdateImageRequest(image_id=image_id)
         for path, value in changes.items():
             if path == "labels":
+                assert isinstance(value, Mapping)
                 request.labels.update(value)
             else:
                 setattr(request, path, value)

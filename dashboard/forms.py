@@ -187,7 +187,7 @@ class ImageFieldsMixin:
         fields: dict[str, forms.Field]
         cleaned_data: dict[str, Any]
 
-        def add_error(self, field: str | None, error: str) -> None: ...
+        def add_error(self, field: str | None, error: Any) -> None: ...
 
     def clean_name(self):
         value = self.cleaned_data["name"]

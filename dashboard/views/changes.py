@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, cast
 
 import grpc
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, QueryDict
 from django.shortcuts import redirect
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
@@ -213,7 +213,7 @@ def _rebased(form: EditImageForm, merged: dict, current: dict, conflicts) -> Edi
     """The form again, opened on the image as it is now: the person's edits on top of everyone
     else's, and each field both changed marked for the person to settle."""
     size, unit = split_size(merged["min_disk_size"])
-    data = form.data.copy()
+    data = cast(QueryDict, form.data).copy()  # a bound form's data is the request's QueryDict
     data.update(
         {"name": merged["name"], "description": merged["description"], "snapshot": sign_snapshot(current)}
     )

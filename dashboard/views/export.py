@@ -135,5 +135,5 @@ def image_export(request, folder_id: str, fmt: str):
         csv_body() if fmt == "csv" else json_body(), content_type=CONTENT_TYPES[fmt]
     )
     name = f"images-{folder_id}-{timezone.localdate():%Y-%m-%d}.{fmt}"
-    response["Content-Disposition"] = content_disposition_header(True, name)
+    response["Content-Disposition"] = content_disposition_header(True, name) or "attachment"
     return response

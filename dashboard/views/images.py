@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -86,7 +87,7 @@ def image_list(request, folder_id: str):
         next_token=next_token,
         link=lambda token, after: base + state.at_page(token, after).query(),
     )
-    context = {
+    context: dict[str, Any] = {
         "state": state,
         "errors": errors,
         "list_error": list_error,

@@ -67,7 +67,7 @@ def families_list(
             name=group["family"],
             image_count=group["image_count"],
             last_change_at=group["last_change_at"],
-            latest_image=latest_images.get(group["latest_image_id"]),
+            latest_image=latest_images.get(group["latest_image_id"] or ""),
         )
         for group in groups
     ]

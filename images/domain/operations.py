@@ -88,7 +88,7 @@ def start(
     operation = Operation(
         id=ids.new_id(ids.OPERATION),
         kind=kind,
-        description=DESCRIPTIONS[kind],
+        description=DESCRIPTIONS[OperationKind(kind)],
         created_at=now,
         created_by=caller_id,
         modified_at=now,
@@ -191,10 +191,10 @@ def save_results(finished: list[Operation]) -> None:
     if not finished:
         return
     meta, quote = Operation._meta, connection.ops.quote_name
-    fields = [meta.get_field(name) for name in RESULT_FIELDS]
+    fields = [field for field in meta.concrete_fields if field.name in RESULT_FIELDS]
     assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
     # Only names from the model are formatted in; every value is a parameter.
-    sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s"  # noqa: S608
+    sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote('id')} = %s"  # noqa: S608
     rows = [
         [field.get_db_prep_save(getattr(operation, field.attname), connection) for field in fields]
         + [operation.pk]

@@ -177,7 +177,7 @@ FLOOR_METHOD = "/imageservice.bench.v1.Floor/Empty"
 
 def floor_handler() -> grpc.GenericRpcHandler:
     """An empty unary method (bytes in, no bytes out): the benchmarks' floor on the same stack."""
-    empty = grpc.unary_unary_rpc_method_handler(lambda request, context: b"")
+    empty: grpc.RpcMethodHandler = grpc.unary_unary_rpc_method_handler(lambda request, context: b"")
     return grpc.method_handlers_generic_handler("imageservice.bench.v1.Floor", {"Empty": empty})
 
 

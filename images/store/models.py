@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable
 from typing import Any
 
 from django.db import models, transaction
@@ -103,7 +103,7 @@ class Image(models.Model):
         self._saved_labels = dict(self.labels)
 
     @classmethod
-    def from_db(cls, db: str | None, field_names: Sequence[str], values: Sequence[Any]) -> Image:
+    def from_db(cls, db: str | None, field_names: Collection[str], values: Collection[Any]) -> Image:
         image = super().from_db(db, field_names, values)
         if "labels" in field_names:
             image._saved_labels = dict(image.labels)

@@ -101,9 +101,8 @@ def _unpack(data: bytes) -> list[TokenValue] | None:
 
 
 def _mac(scope: str, body: bytes) -> bytes:
-    key = settings.IMAGESERVICE_TOKEN_KEY
-    if isinstance(key, str):
-        key = key.encode()
+    setting = settings.IMAGESERVICE_TOKEN_KEY
+    key = setting.encode() if isinstance(setting, str) else setting
     scope_bytes = scope.encode("utf-8", "surrogatepass")
     message = _MAC_CONTEXT + len(scope_bytes).to_bytes(4, "big") + scope_bytes + body
     return hmac.new(key, message, hashlib.sha256).digest()[:MAC_BYTES]

@@ -99,9 +99,9 @@ _local = threading.local()
 
 @functools.cache
 def _preparing_cursor_class() -> type:
-    from django.db.backends.postgresql.base import ServerBindingCursor  # psycopg: PostgreSQL only
+    import psycopg  # PostgreSQL only
 
-    class PreparingCursor(ServerBindingCursor):
+    class PreparingCursor(psycopg.Cursor):
         def execute(self, query, params=None, *, prepare=None, binary=None):
             return super().execute(query, params, prepare=True, binary=binary)
 
