@@ -177,6 +177,34 @@ def test_a_families_page_is_a_range_of_the_summary_index(images):
             assert "image_family_unique" in text and "Seq Scan" not in text and "Sort" not in text, text
 
 
+def test_the_latest_of_a_pages_families_is_one_probe_of_the_summary_index_per_family(images):
+    statements = []
+
+    def record(execute, sql, params, many, context):
+        statements.append((sql, params))
+        return execute(sql, params, many, context)
+
+    # An execute wrapper sees the compiled reads too (on PostgreSQL their prepared statements run on
+    # a cursor of their own, which CaptureQueriesContext does not see).
+    with connection.execute_wrapper(record):
+        latest = queries.latest_of_families(FOLDER, ["family-1", "family-3", "family-4"])
+    assert len(latest) == 3 and len(statements) == 1
+    [(sql, params)] = statements
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+            steps = [row[3] for row in cursor.fetchall()]
+            assert any(
+                step.startswith("SEARCH images_imagefamily USING") and "family=?" in step for step in steps
+            ), steps
+            assert not [step for step in steps if step.startswith("SCAN")], steps
+        else:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("EXPLAIN " + sql, params)
+            text = "\n".join(row[0] for row in cursor.fetchall())
+            assert "image_family_unique" in text and "Seq Scan" not in text, text
+
+
 def test_postgresql_keeps_no_pattern_copy_of_the_image_and_operation_keys(db):
     if connection.vendor != "postgresql":
         pytest.skip("Django adds the _like indexes on PostgreSQL only")
