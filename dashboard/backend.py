@@ -244,18 +244,18 @@ class _Channel:
 _channel = _Channel()
 
 # A server without the extension answers UNIMPLEMENTED; remember that for a while instead of asking
-# on every poll.
+# on every poll. Per method: a server of an earlier version has the extension without its newer
+# methods, and should keep serving the ones it has.
 _EXTENSION_RETRY_SECONDS = 60.0
-_extension_missing_until = 0.0
+_extension_missing_until: dict[str, float] = {}
 
 
-def _extension_available() -> bool:
-    return time.monotonic() >= _extension_missing_until
+def _extension_available(method: str) -> bool:
+    return time.monotonic() >= _extension_missing_until.get(method, 0.0)
 
 
-def _mark_extension_missing() -> None:
-    global _extension_missing_until
-    _extension_missing_until = time.monotonic() + _EXTENSION_RETRY_SECONDS
+def _mark_extension_missing(method: str) -> None:
+    _extension_missing_until[method] = time.monotonic() + _EXTENSION_RETRY_SECONDS
 
 
 class Backend:
@@ -319,6 +319,31 @@ class Backend:
             folder_id=folder_id, page_size=page_size, page_token=page_token, filter=filter, order_by=order_by
         )
         return self._call(self._images.List, request)
+
+    def list_images_with_latest(
+        self,
+        folder_id: str,
+        *,
+        page_size: int = 0,
+        page_token: str = "",
+        filter: str = "",
+        order_by: str = "",
+    ) -> MarkedImages:
+        """A List page and which of its images are their family's latest, in one call (the
+        extension's ListImages; its page tokens are List's). A server without it gets the public
+        List, and `latest_ids` None: not known."""
+        request = image_service_pb2.ListImagesRequest(
+            folder_id=folder_id, page_size=page_size, page_token=page_token, filter=filter, order_by=order_by
+        )
+        if _extension_available("ListImages"):
+            try:
+                marked = self._call(self._extension.ListImages, request)
+            except Unimplemented:
+                _mark_extension_missing("ListImages")
+            else:
+                return MarkedImages(marked.images, marked.next_page_token, frozenset(marked.latest_image_ids))
+        public = self._call(self._images.List, request)
+        return MarkedImages(public.images, public.next_page_token, None)
 
     def create_image(
         self,
@@ -392,12 +417,12 @@ class Backend:
         """Operations in request order with their progress; one call, or one Get each without the extension."""
         if not operation_ids:
             return []
-        if _extension_available():
+        if _extension_available("BatchGetOperations"):
             request = extension_pb2.BatchGetOperationsRequest(operation_ids=operation_ids)
             try:
                 response = self._call(self._extension.BatchGetOperations, request)
             except Unimplemented:
-                _mark_extension_missing()
+                _mark_extension_missing("BatchGetOperations")
             else:
                 return [
                     (item.operation, item.progress if item.HasField("progress") else None)
@@ -416,7 +441,7 @@ class Backend:
     ) -> extension_pb2.ListFamiliesResponse:
         """The extension's family index (only the named families, when given); raises
         Unimplemented on a server without it."""
-        if not _extension_available():
+        if not _extension_available("ListFamilies"):
             raise Unimplemented("This server does not list families.", grpc.StatusCode.UNIMPLEMENTED)
         request = extension_pb2.ListFamiliesRequest(
             folder_id=folder_id, page_size=page_size, page_token=page_token, families=families
@@ -424,7 +449,7 @@ class Backend:
         try:
             return self._call(self._extension.ListFamilies, request)
         except Unimplemented:
-            _mark_extension_missing()
+            _mark_extension_missing("ListFamilies")
             raise
 
     def list_folder_operations(
@@ -504,6 +529,13 @@ FOLDER_OPERATION_STATUSES = {
 
 
 @dataclass(frozen=True)
+class MarkedImages:
+    images: Sequence[image_pb2.Image]
+    next_page_token: str
+    latest_ids: frozenset[str] | None  # the page's images that are their family's latest; None: unknown
+
+
+@dataclass(frozen=True)
 class FolderOperations:
     operations: list[tuple[operation_pb2.Operation, extension_pb2.OperationProgress | None]]
     next_page_token: str
@@ -511,5 +543,4 @@ class FolderOperations:
 
 def forget_extension_state() -> None:
     """Ask about the extension again on the next call (tests point the client at new servers)."""
-    global _extension_missing_until
-    _extension_missing_until = 0.0
+    _extension_missing_until.clear()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class BackendAccount(models.Model):
@@ -34,11 +35,18 @@ class LoginThrottle(models.Model):
 class PageLink(models.Model):
     """One step of token paging, as a Next link recorded it: the page a token opens, the token of the
     page before it, and its number. Page tokens only lead forward; these rows lead back, however deep,
-    while the URL carries one token (a list's scope and size are part of the key)."""
+    while the URL carries one token (a list's scope and size are part of the key).
+
+    Rows are purged some time after they were recorded (dashboard.pager); a page whose row is gone
+    offers the first page instead of Previous, as a link made elsewhere does."""
 
     key = models.CharField(max_length=120, primary_key=True)
     previous = models.CharField(max_length=100, blank=True)
     number = models.PositiveIntegerField(null=True)
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["recorded_at"], name="page_link_recorded")]
 
     def __str__(self) -> str:
         return f"page {self.number or '?'}"

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.utils import timezone
+
 from dashboard.models import PageLink
 from images.rules import check_page_token
+
+# Rows deleted by one purge at most, so that a purge is one short statement even over a backlog;
+# a full batch leaves the next purge due at once, and the recordings that follow drain the rest.
+PURGE_BATCH = 1000
 
 
 @dataclass(frozen=True)
@@ -48,8 +58,43 @@ def _locate(scope: str, token: str, came_from: str | None) -> tuple[str | None, 
     before_number = 1 if not came_from else (before.number if before else None)
     number = before_number + 1 if before_number else None
     if here is None or (here.previous, here.number) != (came_from, number):
-        PageLink.objects.update_or_create(key=keys[0], defaults={"previous": came_from, "number": number})
+        PageLink.objects.update_or_create(
+            key=keys[0], defaults={"previous": came_from, "number": number, "recorded_at": timezone.now()}
+        )
+        _purge_when_due()
     return came_from, number
+
+
+class _PurgeClock:
+    """When this process last purged page links; a lock, so that one request purges at a time."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.last = -float("inf")
+
+
+_clock = _PurgeClock()
+
+
+def _purge_when_due() -> None:
+    """Deletes page links recorded longer ago than DASHBOARD_PAGE_LINK_MAX_AGE_SECONDS, the oldest
+    first, at most PURGE_BATCH: a range of the recorded_at index, run at most once per
+    DASHBOARD_PAGE_LINK_PURGE_SECONDS in each process."""
+    now = time.monotonic()
+    if now - _clock.last < settings.DASHBOARD_PAGE_LINK_PURGE_SECONDS or not _clock.lock.acquire(False):
+        return
+    try:
+        cutoff = timezone.now() - dt.timedelta(seconds=settings.DASHBOARD_PAGE_LINK_MAX_AGE_SECONDS)
+        oldest = PageLink.objects.filter(recorded_at__lt=cutoff).order_by("recorded_at")
+        deleted, _ = PageLink.objects.filter(key__in=oldest.values("key")[:PURGE_BATCH]).delete()
+        _clock.last = -float("inf") if deleted >= PURGE_BATCH else now
+    finally:
+        _clock.lock.release()
+
+
+def forget_purge_time() -> None:
+    """Purge on the next recording (tests)."""
+    _clock.last = -float("inf")
 
 
 def paginate(

@@ -120,6 +120,10 @@ DASHBOARD_LOGIN_MAX_FAILURES_PER_ADDRESS = int(
 )
 DASHBOARD_LOGIN_WINDOW_SECONDS = int(os.environ.get("DASHBOARD_LOGIN_WINDOW_SECONDS", "900"))
 DASHBOARD_LOGIN_COOL_OFF_SECONDS = int(os.environ.get("DASHBOARD_LOGIN_COOL_OFF_SECONDS", "300"))
+# Deep paging's Previous links (dashboard.PageLink) are kept this long after they were recorded; a
+# recording purges the older ones, at most once per interval in each process.
+DASHBOARD_PAGE_LINK_MAX_AGE_SECONDS = int(os.environ.get("DASHBOARD_PAGE_LINK_MAX_AGE_SECONDS", "86400"))
+DASHBOARD_PAGE_LINK_PURGE_SECONDS = int(os.environ.get("DASHBOARD_PAGE_LINK_PURGE_SECONDS", "300"))
 
 # Every page reads the session, the user, their role and their backend token before the view
 # runs. Sessions stay server-side (the token must never reach a cookie): in the database, read

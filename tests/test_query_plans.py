@@ -177,6 +177,34 @@ def test_a_families_page_is_a_range_of_the_summary_index(images):
             assert "image_family_unique" in text and "Seq Scan" not in text and "Sort" not in text, text
 
 
+def test_the_latest_of_a_pages_families_is_one_probe_of_the_summary_index_per_family(images):
+    statements = []
+
+    def record(execute, sql, params, many, context):
+        statements.append((sql, params))
+        return execute(sql, params, many, context)
+
+    # An execute wrapper sees the compiled reads too (on PostgreSQL their prepared statements run on
+    # a cursor of their own, which CaptureQueriesContext does not see).
+    with connection.execute_wrapper(record):
+        latest = queries.latest_of_families(FOLDER, ["family-1", "family-3", "family-4"])
+    assert len(latest) == 3 and len(statements) == 1
+    [(sql, params)] = statements
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+            steps = [row[3] for row in cursor.fetchall()]
+            assert any(
+                step.startswith("SEARCH images_imagefamily USING") and "family=?" in step for step in steps
+            ), steps
+            assert not [step for step in steps if step.startswith("SCAN")], steps
+        else:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("EXPLAIN " + sql, params)
+            text = "\n".join(row[0] for row in cursor.fetchall())
+            assert "image_family_unique" in text and "Seq Scan" not in text, text
+
+
 def test_postgresql_keeps_no_pattern_copy_of_the_image_and_operation_keys(db):
     if connection.vendor != "postgresql":
         pytest.skip("Django adds the _like indexes on PostgreSQL only")
@@ -232,11 +260,21 @@ def test_a_common_search_text_walks_the_order_index_and_a_rare_one_reads_the_sea
 
 
 @pytest.mark.parametrize("order_by", ["id", "id desc", "createdAt", "createdAt desc"])
-@pytest.mark.parametrize("filter_text", ['labels.build = "7"', 'labels.env = "prod"'])
-def test_a_label_equality_page_is_a_range_of_the_label_index_in_the_order(images, filter_text, order_by):
-    """The page's ids come off the label index in the order, from the last row's key on, and only
-    they are read from the image table (by primary key): no match past the page is read or sorted,
-    whether the label is rare or common."""
+@pytest.mark.parametrize(
+    ("filter_text", "values"),
+    [
+        ('labels.build = "7"', 1),
+        ('labels.env = "prod"', 1),
+        ('labels.build IN ("7", "9", "13")', 3),
+        ('labels.env IN ("prod", "test")', 2),
+    ],
+)
+def test_a_label_equality_or_in_page_is_a_range_of_the_label_index_per_value_in_the_order(
+    images, filter_text, values, order_by
+):
+    """The page's ids come off the label index in the order, from the last row's key on, one range
+    per value, and only they are read from the image table (by primary key): no match past the
+    page is read or sorted, whether the label is rare or common."""
     index = "image_label_created" if order_by.startswith("createdAt") else "image_label_lookup"
     for deep in (False, True):
         steps, text = plan(filter_text, order_by, deep=deep)
@@ -244,10 +282,60 @@ def test_a_label_equality_page_is_a_range_of_the_label_index_in_the_order(images
         if connection.vendor == "sqlite":
             label_steps = [step for step in steps if f"USING COVERING INDEX {index} " in step]
             image_steps = [step for step in steps if step.startswith("SEARCH images_image ")]
-            assert label_steps, text
             assert image_steps and all(step.endswith("(id=?)") for step in image_steps), text
         else:
             label_steps = [step for step in steps if f"images_imagelabel {index}" in step]
-            assert label_steps, text
+        assert len(label_steps) == values, text
+        assert all("value =" in step or "value=?" in step for step in label_steps), text
         if deep:
             assert all("<" in step or ">" in step for step in label_steps), text
+
+
+@pytest.mark.parametrize("order_by", ORDERS)
+@pytest.mark.parametrize(
+    ("in_filter", "equality"),
+    [
+        ('labels.build IN ("7")', 'labels.build = "7"'),
+        ('labels.build IN ("7", "7")', 'labels.build = "7"'),
+        ('labels.env NOT IN ("prod")', 'labels.env != "prod"'),
+        ('family IN ("family-1")', 'family = "family-1"'),
+    ],
+)
+def test_in_with_one_value_is_planned_as_equality(images, in_filter, equality, order_by):
+    for deep in (False, True):
+        assert plan(in_filter, order_by, deep=deep)[0] == plan(equality, order_by, deep=deep)[0]
+
+
+@pytest.mark.parametrize("order_by", ORDERS)
+@pytest.mark.parametrize(
+    "filter_text",
+    [
+        'labels.build IN ("7", "9", "13", "21", "none")',
+        'labels.env IN ("prod", "test")',
+        'labels.env IN ("prod")',
+        'labels.env NOT IN ("prod", "none")',
+    ],
+)
+def test_label_in_pages_give_every_match_once_in_order(images, filter_text, order_by):
+    conditions = parse_filter(filter_text)
+    ordering = parse_order_by(order_by).order_fields()
+    expected = list(
+        Image.objects.filter(folder_id=FOLDER)
+        .filter(filter_q(conditions))
+        .order_by(*[("-" if descending else "") + name for name, descending in ordering])
+        .values_list("id", flat=True)
+    )
+    paged, token = [], ""
+    while True:
+        page, token = queries.image_page(
+            FOLDER,
+            image_filter(FOLDER, conditions),
+            ordering,
+            page_size=7,
+            page_token=token,
+            scope="plans",
+        )
+        paged += [record.id for record in page]
+        if not token:
+            break
+    assert paged == expected and expected

@@ -9,13 +9,14 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from dashboard import folders
-from dashboard.backend import InvalidArgument, Unimplemented
+from dashboard.backend import Backend, InvalidArgument, MarkedImages, Unimplemented
 from dashboard.diffs import diff
 from dashboard.filters import quote
 from dashboard.pager import clean_token, paginate
 from dashboard.presenters import ImageView, timestamp
 from dashboard.views.common import backend_for, render_view
 from dashboard.watch import Watch
+from images.api.gen.yandex.cloud.compute.v1 import image_pb2
 from images.rules import check_family
 
 FAMILIES_PAGE_SIZE = 100
@@ -123,24 +124,23 @@ def family_detail(request, folder_id: str, family: str):
     backend = backend_for(request)
     base = reverse("family-detail", args=[folder_id, family])
     token = clean_token(request.GET.get("page")) or ""
-    try:
-        response = backend.list_images(
+
+    def versions_page(page_token: str) -> MarkedImages:
+        return backend.list_images_with_latest(
             folder_id,
             page_size=VERSIONS_PAGE_SIZE,
-            page_token=token,
+            page_token=page_token,
             filter=f"family = {quote(family)}",
             order_by="createdAt desc",
         )
+
+    try:
+        response = versions_page(token)
     except InvalidArgument:
         # An expired or foreign page token: start again from the newest version.
         token = ""
-        response = backend.list_images(
-            folder_id,
-            page_size=VERSIONS_PAGE_SIZE,
-            filter=f"family = {quote(family)}",
-            order_by="createdAt desc",
-        )
-    latest = backend.latest_by_family(folder_id, family)
+        response = versions_page(token)
+    latest = _latest_of_family(backend, folder_id, family, response, first_page=not token)
     versions = [ImageView.from_proto(image) for image in response.images]
     timeline = []
     for index, image in enumerate(versions):
@@ -161,3 +161,16 @@ def family_detail(request, folder_id: str, family: str):
         **_pager(request, base, "versions", token, response.next_page_token),
     }
     return render_view(request, "families/detail.html", context, fragment="timeline")
+
+
+def _latest_of_family(
+    backend: Backend, folder_id: str, family: str, page: MarkedImages, *, first_page: bool
+) -> image_pb2.Image | None:
+    """The family's latest image: the page's marked one when the page holds it, none when the page
+    is the whole family and none of it is marked, else asked for (GetLatestByFamily), so a page
+    holding its family's latest, as the newest versions usually do, costs one call."""
+    if page.latest_ids:
+        return next(image for image in page.images if image.id in page.latest_ids)
+    if page.latest_ids is not None and first_page and not page.next_page_token:
+        return None
+    return backend.latest_by_family(folder_id, family)

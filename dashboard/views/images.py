@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode
@@ -62,9 +63,11 @@ def image_list(request, folder_id: str):
     folders.use(request, folder_id)
     state, errors = parse_state(request.GET, default_size=preferences.page_size(request.user))
     images, next_token, list_error = [], "", None
+    latest_ids: Collection[str] = ()
     if not errors:
         try:
-            response = backend_for(request).list_images(
+            # The page and its latest markers in one call (the public List on a server without it).
+            page = backend_for(request).list_images_with_latest(
                 folder_id,
                 page_size=state.size,
                 page_token=state.page,
@@ -76,8 +79,11 @@ def image_list(request, folder_id: str):
             if not errors:
                 list_error = error.message
         else:
-            images = [ImageView.from_proto(image) for image in response.images]
-            next_token = response.next_page_token
+            images = [ImageView.from_proto(image) for image in page.images]
+            next_token = page.next_page_token
+            latest_ids = (
+                page.latest_ids if page.latest_ids is not None else _latest_ids(request, folder_id, images)
+            )
     base = reverse("image-list", args=[folder_id])
     hidden = preferences.hidden_columns(request.user)
     pager = paginate(
@@ -92,9 +98,7 @@ def image_list(request, folder_id: str):
         "errors": errors,
         "list_error": list_error,
         "images": images,
-        "rows": image_rows(
-            images, selectable=is_editor(request.user), latest_ids=_latest_ids(request, folder_id, images)
-        ),
+        "rows": image_rows(images, selectable=is_editor(request.user), latest_ids=latest_ids),
         "watch": Watch.of(folder_id, images),
         "url": base + state.query(),
         "export_query": replace(state.first_page(), size=state.default_size).query(),
@@ -126,11 +130,11 @@ def image_list(request, folder_id: str):
 
 
 def _latest_ids(request, folder_id: str, images: list[ImageView]) -> set[str]:
-    """Which images on the page are their family's latest (newest READY): one ListFamilies call
-    for the page's families, which the backend answers from its family summary. A server without
-    the extension gets one List call instead, newest READY first, as long as the page plus one per
-    family: each family's first image is its latest, and a family whose latest lies past that gets
-    no marker rather than a wrong one."""
+    """Which images on the page are their family's latest (newest READY), for a server without
+    ListImages: one ListFamilies call for the page's families, which the backend answers from its
+    family summary. A server without the extension gets one List call instead, newest READY first,
+    as long as the page plus one per family: each family's first image is its latest, and a family
+    whose latest lies past that gets no marker rather than a wrong one."""
     families = sorted({image.family for image in images if image.family and image.status == "READY"})
     if not families:
         return set()

@@ -1,4 +1,5 @@
-"""Image families of a folder (the extension service's ListFamilies), served from the family summary."""
+"""Image families of a folder, served from the family summary: ListFamilies, and which images of
+a List page are their family's latest (the extension service's ListImages)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from images import rules
+from images.domain.images import image_list
 from images.errors import FieldViolation, raise_if
 from images.store import pagination, queries
-from images.store.models import ImageFamily
+from images.store.models import ImageFamily, ImageStatus
 
 
 @dataclass(frozen=True)
@@ -72,3 +74,24 @@ def families_list(
         for group in groups
     ]
     return page, next_token
+
+
+@dataclass(frozen=True)
+class MarkedPage:
+    images: list[queries.ImageRecord]
+    next_page_token: str
+    latest_image_ids: list[str]  # the page's images that are their family's latest, in page order
+
+
+def image_list_with_latest(
+    *, folder_id: str, page_size: int = 0, page_token: str = "", filter: str = "", order_by: str = ""
+) -> MarkedPage:
+    """A List page (image_list's validation, errors and tokens) and which of its images are their
+    family's latest: one more statement, on the family summary, and only for a page holding a READY
+    image of a family (no other image can be a family's latest)."""
+    images, next_token = image_list(
+        folder_id=folder_id, page_size=page_size, page_token=page_token, filter=filter, order_by=order_by
+    )
+    families = {image.family for image in images if image.family and image.status == ImageStatus.READY}
+    latest = queries.latest_of_families(folder_id, families)
+    return MarkedPage(images, next_token, [image.id for image in images if image.id in latest])

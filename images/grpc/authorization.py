@@ -17,6 +17,7 @@ VIEWER_METHODS = frozenset(
         "/imageservice.v1.ImageExtensionService/ListFamilies",
         "/imageservice.v1.ImageExtensionService/BatchGetOperations",
         "/imageservice.v1.ImageExtensionService/ListFolderOperations",
+        "/imageservice.v1.ImageExtensionService/ListImages",  # List's role: it is List, marked
         "/yandex.cloud.compute.v1.DiskService/Get",
         "/yandex.cloud.compute.v1.DiskService/List",
         "/yandex.cloud.compute.v1.SnapshotService/Get",

@@ -14,7 +14,7 @@ from images.api.gen.yandex.cloud.compute.v1 import (
 from images.api.gen.yandex.cloud.operation import operation_service_pb2_grpc
 from images.domain import images as services
 from images.domain import lifecycle, operations, sources
-from images.domain.families import families_list
+from images.domain.families import families_list, image_list_with_latest
 from images.grpc import convert
 from images.grpc.interceptor import current
 from images.rules import UPDATABLE_FIELDS
@@ -138,6 +138,20 @@ class ExtensionServicer(extension_pb2_grpc.ImageExtensionServiceServicer):
         )
         return extension_pb2.ListFolderOperationsResponse(
             operations=[convert.operation_with_progress(row) for row in rows], next_page_token=next_token
+        )
+
+    def ListImages(self, request, context):
+        page = image_list_with_latest(
+            folder_id=request.folder_id,
+            page_size=request.page_size,
+            page_token=request.page_token,
+            filter=request.filter,
+            order_by=request.order_by,
+        )
+        return extension_pb2.ListImagesWithLatestResponse(
+            images=[convert.image_to_proto(image) for image in page.images],
+            next_page_token=page.next_page_token,
+            latest_image_ids=page.latest_image_ids,
         )
 
 

@@ -9,7 +9,7 @@ from functools import cached_property
 from typing import Any
 
 from django.db import connection
-from django.db.models import BooleanField, Exists, OuterRef, Q
+from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.lookups import Exact, In, IsNull
@@ -397,7 +397,7 @@ class ImageFilter:
 
     def __init__(self, folder_id: str, conditions: Iterable[Condition]):
         self.folder_id = folder_id
-        self.conditions = tuple(conditions)
+        self.conditions = tuple(_plainest(condition) for condition in conditions)
 
     def __bool__(self) -> bool:
         return bool(self.conditions)
@@ -409,28 +409,61 @@ class ImageFilter:
     def label_page(
         self, order_fields: Sequence[tuple[str, bool]], last: Sequence[Any], limit: int
     ) -> Q | None:
-        """For a filter of one `labels.k = "v"` in id or createdAt order: the condition "is one of the
-        page's images", read as one range of the label index in that order and cut at `limit`
-        rows, however common or rare the label. None for any other filter or order.
+        """For a filter of one `labels.k = "v"` or `labels.k IN (...)` in id or createdAt order: the
+        condition "is one of the page's images", read as one range of the label index per value in
+        that order, each cut at `limit` rows, however common or rare the label. None for any other
+        filter or order.
 
         A rare label's images would otherwise all be read and sorted, a common one's probed one by
-        one along the image index: both cost more than the page.
+        one along the image index: both cost more than the page. With several values the page is
+        among the first `limit` rows of each value's range, so the image table reads at most that
+        many rows per value and sorts them.
         """
         if len(self.conditions) != 1:
             return None
         (condition,) = self.conditions
-        if condition.label_key is None or condition.op != "=":
+        if condition.label_key is None or condition.op not in ("=", "IN"):
             return None
         if any(name not in _LABEL_ORDER_COLUMNS for name, _ in order_fields):
             return None
         label_fields = [(_LABEL_ORDER_COLUMNS[name], descending) for name, descending in order_fields]
-        labels = ImageLabel.objects.filter(
-            folder_id=self.folder_id, key=condition.label_key, value=condition.values[0]
-        )
+        labels = ImageLabel.objects.filter(folder_id=self.folder_id, key=condition.label_key)
         if last:
             labels = labels.filter(pagination.after_q(label_fields, last))
         order = [("-" if descending else "") + column for column, descending in label_fields]
-        return Q(id__in=labels.order_by(*order).values("image_id")[:limit])
+        ranges = [
+            labels.filter(value=value).order_by(*order).values("image_id")[:limit]
+            for value in condition.values
+        ]
+        if len(ranges) == 1:
+            return Q(id__in=ranges[0])
+        return _in_any_range(ranges)
+
+
+def _plainest(condition: Condition) -> Condition:
+    """IN of one value as =, NOT IN of one value as != (repeated values once): the same rows, so
+    the same query and plan."""
+    values = tuple(dict.fromkeys(condition.values))
+    if condition.op in ("IN", "NOT IN") and len(values) == 1:
+        return Condition(condition.field, "=" if condition.op == "IN" else "!=", values)
+    return Condition(condition.field, condition.op, values)
+
+
+def _in_any_range(ranges: Sequence[QuerySet]) -> Q:
+    """ "The image is in one of these ranges of the label table", as one UNION ALL of them in which
+    each keeps its ORDER BY and LIMIT (the ranges are disjoint: an image has one value per key).
+
+    Django's union() cannot keep them on SQLite, which allows ORDER BY and LIMIT in a compound
+    query's parts only inside a subquery; so each range's own SQL is wrapped here.
+    """
+    parts, params = [], []
+    for index, queryset in enumerate(ranges):
+        sql, range_params = queryset.query.sql_with_params()
+        # The ORM's own SQL for the range; every value in it is a parameter.
+        parts.append(f'SELECT "image_id" FROM ({sql}) AS "range{index}"')  # noqa: S608
+        params += list(range_params)
+    union = " UNION ALL ".join(parts)
+    return Q(RawSQL(f'"images_image"."id" IN ({union})', params, output_field=BooleanField()))  # noqa: S611
 
 
 def image_filter(folder_id: str, conditions: Iterable[Condition]) -> ImageFilter:

@@ -1,4 +1,4 @@
-"""Image reads: Get, GetLatestByFamily and the one List query path, with SQL compiled once.
+"""Image reads: Get, GetLatestByFamily (one family or a page's), the one List query path; SQL compiled once.
 
 Compiling a queryset costs about 0.4 ms on our machines, as much as a whole gRPC round trip, and
 building model instances as much again. So every image read here runs the very SQL the ORM
@@ -14,7 +14,7 @@ import functools
 import json
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any, NamedTuple, Protocol
 
 from django.db import connection
@@ -22,7 +22,7 @@ from django.db.models import Q, QuerySet
 
 from images import metrics
 from images.store import pagination
-from images.store.models import Image, ImageStatus, Operation
+from images.store.models import Image, ImageFamily, ImageStatus, Operation
 
 COLUMNS = (
     "id", "folder_id", "created_at", "name", "description", "labels", "family", "storage_size",
@@ -172,6 +172,37 @@ def latest_in_family(folder_id: str, family: str) -> ImageRecord | None:
     """The newest READY image of the family in the folder."""
     rows = _LATEST.rows(folder_id, family)
     return _record(rows[0]) if rows else None
+
+
+_family_latest: dict[int, CompiledQuery] = {}
+
+
+def _compiled_family_latest(size: int) -> CompiledQuery:
+    query = _family_latest.get(size)
+    if query is None:
+
+        def build(folder_id: str, *families: str) -> QuerySet:
+            return ImageFamily.objects.filter(
+                folder_id=folder_id, family__in=families, latest_image_id__isnull=False
+            ).values_list("latest_image_id")
+
+        query = _family_latest.setdefault(size, CompiledQuery(build, 1 + size))
+    return query
+
+
+def latest_of_families(folder_id: str, families: Collection[str]) -> set[str]:
+    """The ids of the named families' latest READY images (what GetLatestByFamily returns for each),
+    in one statement on the family summary's (folder, family) index.
+
+    The IN list is padded to a power of two by repeating a name, so the page's families, however
+    many, use one of a dozen SQL texts compiled once.
+    """
+    names = sorted(families)
+    if not names:
+        return set()
+    size = 1 << (len(names) - 1).bit_length()
+    rows = _compiled_family_latest(size).rows(folder_id, *names, *[names[-1]] * (size - len(names)))
+    return {row[0] for row in rows}
 
 
 OrderFields = Sequence[tuple[str, bool]]

@@ -74,6 +74,9 @@ READS = {
     "ImageExtensionService/ListFolderOperations": lambda c, w: c.call(
         extension(c).ListFolderOperations, extension_pb2.ListFolderOperationsRequest(folder_id=FOLDER)
     ),
+    "ImageExtensionService/ListImages": lambda c, w: c.call(
+        extension(c).ListImages, isv.ListImagesRequest(folder_id=FOLDER)
+    ),
     "DiskService/Get": lambda c, w: c.call(c.disks.Get, dsv.GetDiskRequest(disk_id=w.disk)),
     "DiskService/List": lambda c, w: c.call(c.disks.List, dsv.ListDisksRequest(folder_id=FOLDER)),
     "SnapshotService/Get": lambda c, w: c.call(

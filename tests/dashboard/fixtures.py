@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import uuid
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from django.contrib.auth.models import Group, User
 from django.test import Client
 
 from dashboard import backend as backend_client
+from dashboard import metrics
 from dashboard.models import BackendAccount
+from tests.conftest import running_backend
 
 FOLDER = "test-folder"
 PASSWORD = "correct-horse-battery-staple"
@@ -90,3 +95,47 @@ class Seeder:
 @pytest.fixture
 def seed(dashboard) -> Seeder:
     return Seeder(dashboard)
+
+
+def _calls_so_far() -> Counter:
+    counts: Counter = Counter()
+    for family in metrics.BACKEND_CALL_SECONDS.collect():
+        for sample in family.samples:
+            if sample.name.endswith("_count"):
+                counts[sample.labels["rpc"].rsplit(".", 1)[-1]] += int(sample.value)
+    return counts
+
+
+@contextmanager
+def backend_calls() -> Iterator[Counter]:
+    """The gRPC calls the dashboard sends while the block runs, by method ("ImageService/List": 1),
+    whatever their outcome: read off the counts its channel's interceptor keeps of every call."""
+    calls: Counter = Counter()
+    before = _calls_so_far()
+    yield calls
+    calls.update(_calls_so_far() - before)
+
+
+@contextmanager
+def older_server(settings, *, with_extension: bool) -> Iterator:
+    """A second real server on the test database, as one from before ListImages (the extension
+    without it) or from before the extension service, with the dashboard pointed at it."""
+    from images.api.gen.imageservice.v1 import extension_pb2_grpc
+    from images.grpc import server
+
+    with pytest.MonkeyPatch.context() as patch:
+        if with_extension:
+
+            class BeforeListImages(server.ExtensionServicer):
+                # The generated servicer's own answer to a method it was not given: UNIMPLEMENTED.
+                ListImages = extension_pb2_grpc.ImageExtensionServiceServicer.ListImages
+
+            patch.setattr(server, "ExtensionServicer", BeforeListImages)
+        else:
+            patch.setattr(
+                server.extension_pb2_grpc, "add_ImageExtensionServiceServicer_to_server", lambda *args: None
+            )
+        with running_backend(workers=0) as handle:
+            settings.IMAGESERVICE_BACKEND_ADDRESS = handle.address
+            backend_client.forget_extension_state()
+            yield handle

@@ -1,11 +1,11 @@
-"""The image list: page vs fragment, URL state, pagination, one List call per render, escaping."""
+"""The image list: page vs fragment, URL state, pagination, one backend call per render, escaping."""
 
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 
 from dashboard.backend import Backend
-from tests.dashboard.fixtures import FOLDER
+from tests.dashboard.fixtures import FOLDER, backend_calls
 
 LIST = f"/f/{FOLDER}/images/"
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -84,26 +84,66 @@ def _href(body: str, rel: str) -> str:
     return body[start : body.index('"', start)].replace("&amp;", "&")
 
 
-def test_exactly_one_list_call_per_render(editor_client, seed, monkeypatch):
+def test_the_list_state_reaches_the_one_call(editor_client, seed, monkeypatch):
     seed.image("web-1")
     calls = []
-    original = Backend.list_images
+    original = Backend.list_images_with_latest
 
-    def counting(self, *args, **kwargs):
+    def recording(self, *args, **kwargs):
         calls.append(kwargs)
         return original(self, *args, **kwargs)
 
-    monkeypatch.setattr(Backend, "list_images", counting)
+    monkeypatch.setattr(Backend, "list_images_with_latest", recording)
     editor_client.get(LIST, {"name": "web-1", "name_op": "eq", "sort": "-created"})
     assert len(calls) == 1
     assert calls[0]["filter"] == 'name = "web-1"' and calls[0]["order_by"] == "createdAt desc"
-    editor_client.get(LIST, **HTMX)
-    assert len(calls) == 2
 
 
-def test_invalid_filter_is_reported_without_calling_the_api(editor_client, dashboard, monkeypatch):
-    monkeypatch.setattr(Backend, "list_images", lambda *a, **k: pytest.fail("List was called"))
-    response = editor_client.get(LIST, {"family": "Bad_Family"})
+ONE_CALL = {"ImageExtensionService/ListImages": 1}
+
+
+def _marked(body: str, *image_ids: str) -> dict[str, bool]:
+    """Whether each image's row carries the latest marker."""
+    rows = {image_id: row for row in body.split("<tr>") for image_id in image_ids if image_id in row}
+    return {image_id: "latest-mark" in rows[image_id] for image_id in image_ids}
+
+
+def test_a_list_page_with_its_latest_markers_is_one_backend_call(editor_client, viewer_client, seed):
+    older = seed.image("web-1", family="web-app")
+    newer = seed.image("web-2", family="web-app")
+    only = seed.image("db-1", family="db-main")
+    plain = seed.image("plain-1")
+    for client, query, headers in [
+        (editor_client, {}, {}),
+        (editor_client, {}, HTMX),
+        (viewer_client, {}, HTMX),
+        (editor_client, {"family": "web-app", "sort": "name"}, HTMX),
+        (editor_client, {"name": "1", "status": "READY"}, {}),
+    ]:
+        with backend_calls() as calls:
+            body = client.get(LIST, query, **headers).content.decode()
+        assert calls == ONE_CALL, (query, headers)
+        shown = [image_id for image_id in (older, newer, only, plain) if image_id in body]
+        assert _marked(body, *shown) == {image_id: image_id in (newer, only) for image_id in shown}, query
+        assert older in shown
+
+
+def test_each_page_is_one_call_and_marks_only_the_latest_it_holds(editor_client, seed):
+    versions = [seed.image(f"web-{i:02d}", family="web-app") for i in range(11)]
+    with backend_calls() as calls:
+        first = editor_client.get(LIST, {"size": "10", "sort": "created"}).content.decode()
+    assert calls == ONE_CALL
+    assert not any(_marked(first, *versions[:10]).values())  # the family's latest is on the next page
+    with backend_calls() as calls:
+        second = editor_client.get(_href(first, "next"), **HTMX).content.decode()
+    assert calls == ONE_CALL
+    assert _marked(second, versions[10]) == {versions[10]: True}
+
+
+def test_invalid_filter_is_reported_without_calling_the_api(editor_client, dashboard):
+    with backend_calls() as calls:
+        response = editor_client.get(LIST, {"family": "Bad_Family"})
+    assert calls == {}
     assert response.status_code == 400
     assert "Family must be" in response.content.decode()
 
@@ -205,29 +245,6 @@ def test_sorts_are_offered_only_where_the_api_can_order(editor_client, seed):
     body = editor_client.get(LIST).content.decode()
     assert "sort=name" in body and "sort=created" in body
     assert "sort=size" not in body and "sort=status" not in body
-
-
-def test_each_familys_latest_is_marked_from_one_family_summary_call(editor_client, seed, monkeypatch):
-    older = seed.image("web-1", family="web-app")
-    newer = seed.image("web-2", family="web-app")
-    only = seed.image("db-1", family="db-main")
-    calls = []
-    for method in ("list_images", "list_families"):
-        original = getattr(Backend, method)
-
-        def counting(self, *args, _method=method, _original=original, **kwargs):
-            calls.append(_method)
-            return _original(self, *args, **kwargs)
-
-        monkeypatch.setattr(Backend, method, counting)
-    body = editor_client.get(LIST, **HTMX).content.decode()
-    # The page's List, and one ListFamilies for the page's families (no List over their images).
-    assert calls == ["list_images", "list_families"]
-    rows = {
-        image_id: row for row in body.split("<tr>") for image_id in (older, newer, only) if image_id in row
-    }
-    assert "latest-mark" in rows[newer] and "latest-mark" in rows[only]
-    assert "latest-mark" not in rows[older]
 
 
 def test_label_chips_link_to_the_list_filtered_by_that_label(editor_client, seed):

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import grpc
+import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
 
@@ -13,7 +14,7 @@ from dashboard import backend as backend_client
 from dashboard.access import is_editor
 from dashboard.backend import Backend
 from dashboard.models import BackendAccount
-from tests.dashboard.fixtures import FOLDER
+from tests.dashboard.fixtures import FOLDER, backend_calls, older_server
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -99,3 +100,54 @@ def test_tray_falls_back_to_one_get_per_operation(editor_client, seed, monkeypat
     seed.backend.wait_operation(operations.operations[0].id)
     polled = editor_client.get("/operations/", HTTP_HX_REQUEST="true")
     assert polled.status_code == 286 and b"done" in polled.content
+
+
+def _latest_marked(body: str) -> set[str]:
+    return {
+        row.split("<code>", 1)[1].split("<", 1)[0] for row in body.split("<tr>")[1:] if "latest-mark" in row
+    }
+
+
+@pytest.mark.parametrize(
+    ("with_extension", "first_render", "next_render"),
+    [
+        # From before ListImages: the page from List, the markers from the family summary.
+        (
+            True,
+            {
+                "ImageExtensionService/ListImages": 1,
+                "ImageService/List": 1,
+                "ImageExtensionService/ListFamilies": 1,
+            },
+            {"ImageService/List": 1, "ImageExtensionService/ListFamilies": 1},
+        ),
+        # From before the extension: the markers from a List of the page's families' READY images.
+        (
+            False,
+            {
+                "ImageExtensionService/ListImages": 1,
+                "ImageService/List": 2,
+                "ImageExtensionService/ListFamilies": 1,
+            },
+            {"ImageService/List": 2},
+        ),
+    ],
+    ids=["before-list-images", "without-extension"],
+)
+def test_an_older_server_gets_the_public_list_and_the_same_markers(
+    editor_client, seed, settings, with_extension, first_render, next_render
+):
+    seed.image("web-1", family="web-app")
+    newer = seed.image("web-2", family="web-app")
+    only = seed.image("db-1", family="db-main")
+    seed.image("plain-1")
+    with older_server(settings, with_extension=with_extension):
+        with backend_calls() as calls:
+            body = editor_client.get(f"/f/{FOLDER}/images/").content.decode()
+        assert calls == first_render
+        assert _latest_marked(body) == {newer, only} and body.count('name="ids"') == 4
+        # UNIMPLEMENTED is remembered (per method): the next render goes straight to the fallback.
+        with backend_calls() as calls:
+            body = editor_client.get(f"/f/{FOLDER}/images/", HTTP_HX_REQUEST="true").content.decode()
+        assert calls == next_render
+        assert _latest_marked(body) == {newer, only}

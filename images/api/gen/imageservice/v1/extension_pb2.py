@@ -24,36 +24,39 @@ _sym_db = _symbol_database.Default()
 
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from images.api.gen.yandex.cloud.compute.v1 import image_pb2 as yandex_dot_cloud_dot_compute_dot_v1_dot_image__pb2
+from images.api.gen.yandex.cloud.compute.v1 import image_service_pb2 as yandex_dot_cloud_dot_compute_dot_v1_dot_image__service__pb2
 from images.api.gen.yandex.cloud.operation import operation_pb2 as yandex_dot_cloud_dot_operation_dot_operation__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fimageservice/v1/extension.proto\x12\x0fimageservice.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a#yandex/cloud/compute/v1/image.proto\x1a&yandex/cloud/operation/operation.proto\"a\n\x13ListFamiliesRequest\x12\x11\n\tfolder_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x03\x12\x12\n\npage_token\x18\x03 \x01(\t\x12\x10\n\x08\x66\x61milies\x18\x04 \x03(\t\"\x95\x01\n\x06\x46\x61mily\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x34\n\x0clatest_image\x18\x02 \x01(\x0b\x32\x1e.yandex.cloud.compute.v1.Image\x12\x13\n\x0bimage_count\x18\x03 \x01(\x03\x12\x32\n\x0elast_change_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"Z\n\x14ListFamiliesResponse\x12)\n\x08\x66\x61milies\x18\x01 \x03(\x0b\x32\x17.imageservice.v1.Family\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"2\n\x19\x42\x61tchGetOperationsRequest\x12\x15\n\roperation_ids\x18\x01 \x03(\t\"K\n\x11OperationProgress\x12\x12\n\nbytes_done\x18\x01 \x01(\x03\x12\x13\n\x0b\x62ytes_total\x18\x02 \x01(\x03\x12\r\n\x05phase\x18\x03 \x01(\t\"\x83\x01\n\x15OperationWithProgress\x12\x34\n\toperation\x18\x01 \x01(\x0b\x32!.yandex.cloud.operation.Operation\x12\x34\n\x08progress\x18\x02 \x01(\x0b\x32\".imageservice.v1.OperationProgress\"X\n\x1a\x42\x61tchGetOperationsResponse\x12:\n\noperations\x18\x01 \x03(\x0b\x32&.imageservice.v1.OperationWithProgress\"\x87\x02\n\x1bListFolderOperationsRequest\x12\x11\n\tfolder_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x03\x12\x12\n\npage_token\x18\x03 \x01(\t\x12\x43\n\x06status\x18\x04 \x01(\x0e\x32\x33.imageservice.v1.ListFolderOperationsRequest.Status\x12\x12\n\ncreated_by\x18\x05 \x01(\t\x12\x10\n\x08image_id\x18\x06 \x01(\t\"C\n\x06Status\x12\x16\n\x12STATUS_UNSPECIFIED\x10\x00\x12\x0b\n\x07RUNNING\x10\x01\x12\x08\n\x04\x44ONE\x10\x02\x12\n\n\x06\x46\x41ILED\x10\x03\"s\n\x1cListFolderOperationsResponse\x12:\n\noperations\x18\x01 \x03(\x0b\x32&.imageservice.v1.OperationWithProgress\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2\xd8\x02\n\x15ImageExtensionService\x12[\n\x0cListFamilies\x12$.imageservice.v1.ListFamiliesRequest\x1a%.imageservice.v1.ListFamiliesResponse\x12m\n\x12\x42\x61tchGetOperations\x12*.imageservice.v1.BatchGetOperationsRequest\x1a+.imageservice.v1.BatchGetOperationsResponse\x12s\n\x14ListFolderOperations\x12,.imageservice.v1.ListFolderOperationsRequest\x1a-.imageservice.v1.ListFolderOperationsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fimageservice/v1/extension.proto\x12\x0fimageservice.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a#yandex/cloud/compute/v1/image.proto\x1a+yandex/cloud/compute/v1/image_service.proto\x1a&yandex/cloud/operation/operation.proto\"a\n\x13ListFamiliesRequest\x12\x11\n\tfolder_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x03\x12\x12\n\npage_token\x18\x03 \x01(\t\x12\x10\n\x08\x66\x61milies\x18\x04 \x03(\t\"\x95\x01\n\x06\x46\x61mily\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x34\n\x0clatest_image\x18\x02 \x01(\x0b\x32\x1e.yandex.cloud.compute.v1.Image\x12\x13\n\x0bimage_count\x18\x03 \x01(\x03\x12\x32\n\x0elast_change_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"Z\n\x14ListFamiliesResponse\x12)\n\x08\x66\x61milies\x18\x01 \x03(\x0b\x32\x17.imageservice.v1.Family\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"2\n\x19\x42\x61tchGetOperationsRequest\x12\x15\n\roperation_ids\x18\x01 \x03(\t\"K\n\x11OperationProgress\x12\x12\n\nbytes_done\x18\x01 \x01(\x03\x12\x13\n\x0b\x62ytes_total\x18\x02 \x01(\x03\x12\r\n\x05phase\x18\x03 \x01(\t\"\x83\x01\n\x15OperationWithProgress\x12\x34\n\toperation\x18\x01 \x01(\x0b\x32!.yandex.cloud.operation.Operation\x12\x34\n\x08progress\x18\x02 \x01(\x0b\x32\".imageservice.v1.OperationProgress\"X\n\x1a\x42\x61tchGetOperationsResponse\x12:\n\noperations\x18\x01 \x03(\x0b\x32&.imageservice.v1.OperationWithProgress\"\x87\x02\n\x1bListFolderOperationsRequest\x12\x11\n\tfolder_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x03\x12\x12\n\npage_token\x18\x03 \x01(\t\x12\x43\n\x06status\x18\x04 \x01(\x0e\x32\x33.imageservice.v1.ListFolderOperationsRequest.Status\x12\x12\n\ncreated_by\x18\x05 \x01(\t\x12\x10\n\x08image_id\x18\x06 \x01(\t\"C\n\x06Status\x12\x16\n\x12STATUS_UNSPECIFIED\x10\x00\x12\x0b\n\x07RUNNING\x10\x01\x12\x08\n\x04\x44ONE\x10\x02\x12\n\n\x06\x46\x41ILED\x10\x03\"s\n\x1cListFolderOperationsResponse\x12:\n\noperations\x18\x01 \x03(\x0b\x32&.imageservice.v1.OperationWithProgress\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x81\x01\n\x1cListImagesWithLatestResponse\x12.\n\x06images\x18\x01 \x03(\x0b\x32\x1e.yandex.cloud.compute.v1.Image\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x18\n\x10latest_image_ids\x18\x03 \x03(\t2\xc1\x03\n\x15ImageExtensionService\x12[\n\x0cListFamilies\x12$.imageservice.v1.ListFamiliesRequest\x1a%.imageservice.v1.ListFamiliesResponse\x12m\n\x12\x42\x61tchGetOperations\x12*.imageservice.v1.BatchGetOperationsRequest\x1a+.imageservice.v1.BatchGetOperationsResponse\x12s\n\x14ListFolderOperations\x12,.imageservice.v1.ListFolderOperationsRequest\x1a-.imageservice.v1.ListFolderOperationsResponse\x12g\n\nListImages\x12*.yandex.cloud.compute.v1.ListImagesRequest\x1a-.imageservice.v1.ListImagesWithLatestResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'imageservice.v1.extension_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_LISTFAMILIESREQUEST']._serialized_start=162
-  _globals['_LISTFAMILIESREQUEST']._serialized_end=259
-  _globals['_FAMILY']._serialized_start=262
-  _globals['_FAMILY']._serialized_end=411
-  _globals['_LISTFAMILIESRESPONSE']._serialized_start=413
-  _globals['_LISTFAMILIESRESPONSE']._serialized_end=503
-  _globals['_BATCHGETOPERATIONSREQUEST']._serialized_start=505
-  _globals['_BATCHGETOPERATIONSREQUEST']._serialized_end=555
-  _globals['_OPERATIONPROGRESS']._serialized_start=557
-  _globals['_OPERATIONPROGRESS']._serialized_end=632
-  _globals['_OPERATIONWITHPROGRESS']._serialized_start=635
-  _globals['_OPERATIONWITHPROGRESS']._serialized_end=766
-  _globals['_BATCHGETOPERATIONSRESPONSE']._serialized_start=768
-  _globals['_BATCHGETOPERATIONSRESPONSE']._serialized_end=856
-  _globals['_LISTFOLDEROPERATIONSREQUEST']._serialized_start=859
-  _globals['_LISTFOLDEROPERATIONSREQUEST']._serialized_end=1122
-  _globals['_LISTFOLDEROPERATIONSREQUEST_STATUS']._serialized_start=1055
-  _globals['_LISTFOLDEROPERATIONSREQUEST_STATUS']._serialized_end=1122
-  _globals['_LISTFOLDEROPERATIONSRESPONSE']._serialized_start=1124
-  _globals['_LISTFOLDEROPERATIONSRESPONSE']._serialized_end=1239
-  _globals['_IMAGEEXTENSIONSERVICE']._serialized_start=1242
-  _globals['_IMAGEEXTENSIONSERVICE']._serialized_end=1586
+  _globals['_LISTFAMILIESREQUEST']._serialized_start=207
+  _globals['_LISTFAMILIESREQUEST']._serialized_end=304
+  _globals['_FAMILY']._serialized_start=307
+  _globals['_FAMILY']._serialized_end=456
+  _globals['_LISTFAMILIESRESPONSE']._serialized_start=458
+  _globals['_LISTFAMILIESRESPONSE']._serialized_end=548
+  _globals['_BATCHGETOPERATIONSREQUEST']._serialized_start=550
+  _globals['_BATCHGETOPERATIONSREQUEST']._serialized_end=600
+  _globals['_OPERATIONPROGRESS']._serialized_start=602
+  _globals['_OPERATIONPROGRESS']._serialized_end=677
+  _globals['_OPERATIONWITHPROGRESS']._serialized_start=680
+  _globals['_OPERATIONWITHPROGRESS']._serialized_end=811
+  _globals['_BATCHGETOPERATIONSRESPONSE']._serialized_start=813
+  _globals['_BATCHGETOPERATIONSRESPONSE']._serialized_end=901
+  _globals['_LISTFOLDEROPERATIONSREQUEST']._serialized_start=904
+  _globals['_LISTFOLDEROPERATIONSREQUEST']._serialized_end=1167
+  _globals['_LISTFOLDEROPERATIONSREQUEST_STATUS']._serialized_start=1100
+  _globals['_LISTFOLDEROPERATIONSREQUEST_STATUS']._serialized_end=1167
+  _globals['_LISTFOLDEROPERATIONSRESPONSE']._serialized_start=1169
+  _globals['_LISTFOLDEROPERATIONSRESPONSE']._serialized_end=1284
+  _globals['_LISTIMAGESWITHLATESTRESPONSE']._serialized_start=1287
+  _globals['_LISTIMAGESWITHLATESTRESPONSE']._serialized_end=1416
+  _globals['_IMAGEEXTENSIONSERVICE']._serialized_start=1419
+  _globals['_IMAGEEXTENSIONSERVICE']._serialized_end=1868
 # @@protoc_insertion_point(module_scope)

@@ -2,6 +2,7 @@ import datetime
 
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from images.api.gen.yandex.cloud.compute.v1 import image_pb2 as _image_pb2
+from images.api.gen.yandex.cloud.compute.v1 import image_service_pb2 as _image_service_pb2
 from images.api.gen.yandex.cloud.operation import operation_pb2 as _operation_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
@@ -107,3 +108,13 @@ class ListFolderOperationsResponse(_message.Message):
     operations: _containers.RepeatedCompositeFieldContainer[OperationWithProgress]
     next_page_token: str
     def __init__(self, operations: _Optional[_Iterable[_Union[OperationWithProgress, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class ListImagesWithLatestResponse(_message.Message):
+    __slots__ = ("images", "next_page_token", "latest_image_ids")
+    IMAGES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    LATEST_IMAGE_IDS_FIELD_NUMBER: _ClassVar[int]
+    images: _containers.RepeatedCompositeFieldContainer[_image_pb2.Image]
+    next_page_token: str
+    latest_image_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, images: _Optional[_Iterable[_Union[_image_pb2.Image, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., latest_image_ids: _Optional[_Iterable[str]] = ...) -> None: ...

@@ -4,6 +4,7 @@ import grpc
 import warnings
 
 from images.api.gen.imageservice.v1 import extension_pb2 as imageservice_dot_v1_dot_extension__pb2
+from images.api.gen.yandex.cloud.compute.v1 import image_service_pb2 as yandex_dot_cloud_dot_compute_dot_v1_dot_image__service__pb2
 
 GRPC_GENERATED_VERSION = '1.81.1'
 GRPC_VERSION = grpc.__version__
@@ -49,6 +50,11 @@ class ImageExtensionServiceStub:
                 request_serializer=imageservice_dot_v1_dot_extension__pb2.ListFolderOperationsRequest.SerializeToString,
                 response_deserializer=imageservice_dot_v1_dot_extension__pb2.ListFolderOperationsResponse.FromString,
                 _registered_method=True)
+        self.ListImages = channel.unary_unary(
+                '/imageservice.v1.ImageExtensionService/ListImages',
+                request_serializer=yandex_dot_cloud_dot_compute_dot_v1_dot_image__service__pb2.ListImagesRequest.SerializeToString,
+                response_deserializer=imageservice_dot_v1_dot_extension__pb2.ListImagesWithLatestResponse.FromString,
+                _registered_method=True)
 
 
 class ImageExtensionServiceServicer:
@@ -77,6 +83,15 @@ class ImageExtensionServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListImages(self, request, context):
+        """One page of images exactly as ImageService.List answers it (the same validation, errors and
+        page tokens: a token from either works in the other), and which of the page's images are their
+        family's latest: everything a list page shows, in one call.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ImageExtensionServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -94,6 +109,11 @@ def add_ImageExtensionServiceServicer_to_server(servicer, server):
                     servicer.ListFolderOperations,
                     request_deserializer=imageservice_dot_v1_dot_extension__pb2.ListFolderOperationsRequest.FromString,
                     response_serializer=imageservice_dot_v1_dot_extension__pb2.ListFolderOperationsResponse.SerializeToString,
+            ),
+            'ListImages': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListImages,
+                    request_deserializer=yandex_dot_cloud_dot_compute_dot_v1_dot_image__service__pb2.ListImagesRequest.FromString,
+                    response_serializer=imageservice_dot_v1_dot_extension__pb2.ListImagesWithLatestResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -177,6 +197,33 @@ class ImageExtensionService:
             '/imageservice.v1.ImageExtensionService/ListFolderOperations',
             imageservice_dot_v1_dot_extension__pb2.ListFolderOperationsRequest.SerializeToString,
             imageservice_dot_v1_dot_extension__pb2.ListFolderOperationsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListImages(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/imageservice.v1.ImageExtensionService/ListImages',
+            yandex_dot_cloud_dot_compute_dot_v1_dot_image__service__pb2.ListImagesRequest.SerializeToString,
+            imageservice_dot_v1_dot_extension__pb2.ListImagesWithLatestResponse.FromString,
             options,
             channel_credentials,
             insecure,
