@@ -53,6 +53,8 @@ def test_question_mark_opens_the_shortcut_list_and_escape_closes_it(sign_in, sit
     page.keyboard.press("?")
     expect(dialog.locator("dt")).to_have_count(6)  # listed once, however often it opens
     page.keyboard.press("Escape")
+    # Chromium closes a modal dialog on Escape as a queued close request; "/" counts once it has.
+    expect(dialog).not_to_be_visible()
     page.keyboard.press("/")
     expect(page.locator("#f-name")).to_be_focused()
 
