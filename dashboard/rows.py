@@ -77,3 +77,33 @@ def image_rows(images: list[ImageView], *, selectable: bool, latest_ids: Collect
             f"<td>{escape(image.os) or '—'}</td><td>{_labels(image.labels, lists[image.folder_id])}</td><td>{created_cell}</td></tr>"
         )
     return mark_safe("\n".join(out))  # noqa: S308 (every value above is escaped)
+
+
+def family_rows(families: list[dict], folder_id: str) -> SafeString:
+    """The families page's rows (100 a page): each family's link, its latest READY image with a copy
+    button and age, its image count and its last change. Same reasons as image_rows: the template
+    engine spent about 0.1 ms a row on the two URLs, the copy button and the two times."""
+    family_page = reverse("family-detail", args=[folder_id, _MARK])
+    detail = reverse("image-detail", args=[_MARK])
+    now = timezone.now()
+    out = []
+    for family in families:
+        name = escape(family["name"])
+        family_url = escape(family_page.replace(_MARK, quote(family["name"], safe="")))
+        latest: ImageView | None = family["latest"]
+        if latest is None:
+            latest_cell = '<span class="badge bad">no READY image</span>'
+        else:
+            image_id = escape(latest.id)
+            url = escape(detail.replace(_MARK, quote(latest.id, safe="")))
+            latest_cell = (
+                f'<a href="{url}">{escape(latest.title)}</a> <span class="id">{image_id} '
+                f'<button type="button" class="copy" data-copy="{image_id}" aria-label="Copy ID {image_id}" hidden>'
+                f"Copy</button> · {times.time_html(latest.created_at, now)}</span>"
+            )
+        out.append(
+            f'<tr><td><a href="{family_url}">{name}</a></td><td>{latest_cell}</td>'
+            f'<td class="num">{int(family["count"])}</td>'
+            f'<td class="nowrap">{times.time_html(family["last_change_at"], now)}</td></tr>'
+        )
+    return mark_safe("\n".join(out))  # noqa: S308 (every value above is escaped)

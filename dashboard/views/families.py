@@ -14,6 +14,7 @@ from dashboard.diffs import diff
 from dashboard.filters import quote
 from dashboard.pager import clean_token, paginate
 from dashboard.presenters import ImageView, timestamp
+from dashboard.rows import family_rows
 from dashboard.views.common import backend_for, render_view
 from dashboard.watch import Watch
 from images.api.gen.yandex.cloud.compute.v1 import image_pb2
@@ -113,6 +114,7 @@ def family_list(request, folder_id: str):
         ]
         context = {"families": rows, "partial": False, "fallback": False}
         context.update(_pager(request, base, "families", token, response.next_page_token))
+    context["rows"] = family_rows(context["families"], folder_id)
     return render_view(request, "families/list.html", context, fragment="families")
 
 

@@ -74,3 +74,22 @@ def test_a_server_without_the_extension_gets_list_and_get_latest_by_family(edito
             "ImageService/GetLatestByFamily": 1,
         }
         assert _named_latest(body) == newer and _marked_versions(body) == [newer]
+
+
+def test_the_families_page_lists_each_family_with_its_latest_count_and_times(editor_client, seed):
+    from images.store.models import Image, ImageStatus
+
+    seed.image("web-1", family="web-app")
+    newest = seed.image("web-2", family="web-app")
+    broken = seed.image("db-1", family="db-main")
+    Image.objects.filter(id=broken).update(status=ImageStatus.ERROR)
+    with backend_calls() as calls:
+        body = editor_client.get(f"/f/{FOLDER}/families/").content.decode()
+    assert calls == {"ImageExtensionService/ListFamilies": 1}
+    rows = {row.split("</a>", 1)[0].rsplit(">", 1)[1]: row for row in body.split("<tr><td>")[1:]}
+    assert set(rows) == {"db-main", "web-app"}
+    web = rows["web-app"]
+    assert f'href="/f/{FOLDER}/families/web-app/"' in web and f'href="/images/{newest}/"' in web
+    assert f'data-copy="{newest}"' in web and '<td class="num">2</td>' in web and web.count("<time ") == 2
+    db = rows["db-main"]
+    assert "no READY image" in db and '<td class="num">1</td>' in db and db.count("<time ") == 1
