@@ -22,8 +22,10 @@ def _fresh_sqlite(name: str = "bench") -> str:
     return f"sqlite:///{path}"
 
 
-def _fresh_postgres(name: str = "imageservice_bench") -> str | None:
-    """A new empty database `name` on the server of BENCH_PG_URL, whose URL it returns."""
+def _fresh_postgres(name: str = "") -> str | None:
+    """A new empty database `name` (BENCH_PG_URL's own when not given) on BENCH_PG_URL's server,
+    whose URL it returns."""
+    name = name or urlsplit(PG_URL).path.lstrip("/")
     try:
         import psycopg
 
@@ -184,6 +186,7 @@ def dashboard_table(result: dict) -> None:
 
 SCALE_SIZES = tuple(int(size) for size in os.environ.get("BENCH_SCALE_SIZES", "100000,1000000").split(","))
 SCALE_FAMILIES = 1000
+BEFORE_SCALE_SHORT = "0003"  # benchmarks.scale seeds the schema before the scale migrations
 # The third run per database: the larger size over this many families (0 skips it).
 SCALE_MANY_FAMILIES = int(os.environ.get("BENCH_SCALE_MANY_FAMILIES", "10000"))
 
@@ -239,6 +242,13 @@ def _ms(value: float, target: float) -> str:
     return f"{value:.2f}" + (" ✗" if value >= target else "")
 
 
+def _rows(low: int | None, high: int | None) -> str:
+    """Rows of a page at both sizes; "" for the dashboard's pages (not counted)."""
+    if high is None:
+        return ""
+    return str(high) if low == high else f"{low} → {high}"
+
+
 def _ratio(value: float) -> str:
     return f"{value:.2f}" + (" ✗" if value > 1.3 else "")
 
@@ -247,14 +257,15 @@ def scale_table(runs: dict[str, dict[str, dict]]) -> None:
     small, big = SCALE_SIZES
     at_small, at_big = _scale_key(small, SCALE_FAMILIES), _scale_key(big, SCALE_FAMILIES)
     many = _scale_key(big, SCALE_MANY_FAMILIES)
-    header = [f"p50 (ms), {SCALE_FAMILIES:,} families"]
+    header = [f"p50 (ms), {SCALE_FAMILIES:,} families", "rows"]
     for name in runs:
         header += [f"{name} {big:,}", f"{name} ÷ {small:,}"]
     header.append("target (✗ missed)")
     first = next(iter(runs.values()))[at_big]
+    low_rows = next(iter(runs.values()))[at_small]["rows"]
     rows = []
     for key in first["p50"]:
-        row = [key]
+        row = [key, _rows(low_rows.get(key), first["rows"].get(key))]
         target = _scale_target(key)
         for by_run in runs.values():
             high, low = by_run[at_big]["p50"][key], by_run[at_small]["p50"][key]
@@ -263,13 +274,13 @@ def scale_table(runs: dict[str, dict[str, dict]]) -> None:
     _print_table(header, rows)
 
     if all(many in by_run for by_run in runs.values()):
-        header = [f"p50 (ms) at {big:,} images"]
+        header = [f"p50 (ms) at {big:,} images", "rows"]
         for name in runs:
             header += [f"{name} {SCALE_MANY_FAMILIES:,} families", f"{name} {SCALE_FAMILIES:,} families"]
         header.append("target (✗ missed)")
         rows = []
         for key in next(iter(runs.values()))[many]["p50"]:
-            row = [key]
+            row = [key, next(iter(runs.values()))[many]["rows"].get(key, "")]
             target = _scale_target(key)
             for by_run in runs.values():
                 row += [_ms(by_run[many]["p50"][key], target), f"{by_run[at_big]['p50'][key]:.2f}"]
@@ -279,23 +290,49 @@ def scale_table(runs: dict[str, dict[str, dict]]) -> None:
     def per_row(run: dict) -> float:
         return run["seed_seconds"] / run["images"] * 1e6
 
+    def orm_per_row(run: dict) -> float:
+        return run["orm_seed_seconds"] / run["orm_seed_images"] * 1e6
+
     def each(cell) -> list[str]:
         return [cell(by_run) for by_run in runs.values()]
 
     setup = [
-        (f"seed {small:,} images (µs/row)", *each(lambda r: f"{per_row(r[at_small]):.1f}"), ""),
-        (f"seed {big:,} images (µs/row)", *each(lambda r: f"{per_row(r[at_big]):.1f}"), ""),
         (
-            f"seed per row, {big:,} ÷ {small:,}",
+            f"SQL seed of {small:,} images, schema {BEFORE_SCALE_SHORT} (µs/row)",
+            *each(lambda r: f"{per_row(r[at_small]):.1f}"),
+            "",
+        ),
+        (
+            f"SQL seed of {big:,} images, schema {BEFORE_SCALE_SHORT} (µs/row)",
+            *each(lambda r: f"{per_row(r[at_big]):.1f}"),
+            "",
+        ),
+        (
+            f"SQL seed per row, {big:,} ÷ {small:,}",
             *each(lambda r: f"{per_row(r[at_big]) / per_row(r[at_small]):.2f}"),
             "≤ 1.00 (±0.10 is run-to-run noise here)",
         ),
-        (f"seed {big:,} images (s)", *each(lambda r: f"{r[at_big]['seed_seconds']:.1f}"), ""),
+        (f"SQL seed of {big:,} images (s)", *each(lambda r: f"{r[at_big]['seed_seconds']:.1f}"), ""),
+        (
+            f"ORM bulk_create of {first['orm_seed_images']:,} more, into {small:,} (µs/row)",
+            *each(lambda r: f"{orm_per_row(r[at_small]):.1f}"),
+            "",
+        ),
+        (
+            f"ORM bulk_create of {first['orm_seed_images']:,} more, into {big:,} (µs/row)",
+            *each(lambda r: f"{orm_per_row(r[at_big]):.1f}"),
+            "",
+        ),
+        (
+            f"ORM bulk_create per row, {big:,} ÷ {small:,}",
+            *each(lambda r: f"{orm_per_row(r[at_big]) / orm_per_row(r[at_small]):.2f}"),
+            "≤ 1.00 (±0.10 is run-to-run noise here)",
+        ),
     ]
     if all(many in by_run for by_run in runs.values()):
         setup.append(
             (
-                f"seed {big:,} images, {SCALE_MANY_FAMILIES:,} families (µs/row)",
+                f"SQL seed of {big:,} images, {SCALE_MANY_FAMILIES:,} families (µs/row)",
                 *each(lambda r: f"{per_row(r[many]):.1f}"),
                 "",
             )

@@ -26,11 +26,15 @@ IMAGES = int(os.environ.get("BENCH_SCALE_IMAGES", "1000000"))
 FAMILIES = int(os.environ.get("BENCH_SCALE_FAMILIES", "1000"))
 # "all", or "families": the families' cases only (ListFamilies, the timeline, their dashboard pages).
 CASES = os.environ.get("BENCH_SCALE_CASES", "all")
+# After measuring, this many images more go into SEED_FOLDER through the ORM, timed.
+ORM_SEED = 20000
+SEED_FOLDER = "bench-seed-folder"
 BEFORE_SCALE = "0003_operation_folder_id"  # the schema a database of the earlier releases has
 
 # Row i: family i % FAMILIES, version i // FAMILIES; ERROR one in 100 (spread over every family),
-# CREATING every 200,000th (from the second); env one of three values; build = version (0.1% each
-# at 1M); the `hotfix` key on one image in 10,000. Ids are 20 characters, in an order unrelated to creation.
+# CREATING five (rows 1, 11, … 41, at any size); env one of three values; build = version (0.1% each
+# at 1M); the `hotfix` key on one image in 1,000 of the first 100,000 (100 images at any size, 0.01% at
+# 1M). Ids are 20 characters, in an order unrelated to creation.
 _SQLITE_SEED = """
 WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < %(count)s)
 INSERT INTO images_image (id, folder_id, created_at, name, description, labels, family, storage_size,
@@ -40,9 +44,9 @@ SELECT printf('b%%07d%%012d', (i * 7919) %% 1000003, i), %(folder)s,
     printf('family-%%04d-v%%04d', i %% %(families)s, i / %(families)s), 'benchmark image',
     '{"env": "' || (CASE i %% 3 WHEN 0 THEN 'prod' WHEN 1 THEN 'stage' ELSE 'dev' END)
         || '", "build": "' || (i / %(families)s) || '"'
-        || (CASE WHEN i %% 10000 = 7 THEN ', "hotfix": "yes"' ELSE '' END) || '}',
+        || (CASE WHEN i %% 1000 = 7 AND i < 100000 THEN ', "hotfix": "yes"' ELSE '' END) || '}',
     printf('family-%%04d', i %% %(families)s), 1073741824, 4294967296, '["product-1"]',
-    CASE WHEN (i / 7) %% 100 = 0 THEN 3 WHEN i %% 200000 = 1 THEN 1 ELSE 2 END, 1, 0, 4294967296, '', NULL
+    CASE WHEN i < 50 AND i %% 10 = 1 THEN 1 WHEN (i / 7) %% 100 = 0 THEN 3 ELSE 2 END, 1, 0, 4294967296, '', NULL
 FROM n
 """
 _POSTGRESQL_SEED = """
@@ -54,9 +58,9 @@ SELECT 'b' || lpad(((i * 7919) %% 1000003)::text, 7, '0') || lpad(i::text, 12, '
     'family-' || lpad((i %% %(families)s)::text, 4, '0') || '-v' || lpad((i / %(families)s)::text, 4, '0'),
     'benchmark image',
     jsonb_build_object('env', (ARRAY['prod', 'stage', 'dev'])[i %% 3 + 1], 'build', (i / %(families)s)::text)
-        || CASE WHEN i %% 10000 = 7 THEN '{"hotfix": "yes"}'::jsonb ELSE '{}'::jsonb END,
+        || CASE WHEN i %% 1000 = 7 AND i < 100000 THEN '{"hotfix": "yes"}'::jsonb ELSE '{}'::jsonb END,
     'family-' || lpad((i %% %(families)s)::text, 4, '0'), 1073741824, 4294967296, '["product-1"]',
-    CASE WHEN (i / 7) %% 100 = 0 THEN 3 WHEN i %% 200000 = 1 THEN 1 ELSE 2 END, 1, false, 4294967296, '', NULL
+    CASE WHEN i < 50 AND i %% 10 = 1 THEN 1 WHEN (i / 7) %% 100 = 0 THEN 3 ELSE 2 END, 1, false, 4294967296, '', NULL
 FROM generate_series(0::bigint, %(count)s - 1) AS i
 """
 
@@ -84,6 +88,7 @@ FILTERS = {
 }
 TIMELINE = {"timeline (family, createdAt desc)": (f'family = "{TIMELINE_FAMILY}"', "createdAt desc")}
 DEEP_FILTERS = ["ERROR + createdAt desc", "labels.env + name"]
+EMPTY_CASES = {key for key in FILTERS if key.endswith("(none)")}
 
 # The dashboard's image list (50 rows, newest first unless sorted) under the operator's filters,
 # as the filter form puts them in the URL.
@@ -148,10 +153,18 @@ def main() -> None:
 
     server = start_backend(port, "--workers", "1", env=dict(os.environ, IMAGESERVICE_LOG_LEVEL="WARNING"))
     try:
-        results["p50"] = _measure(f"127.0.0.1:{port}", token, deep_tokens)
+        results["p50"], results["rows"] = _measure(f"127.0.0.1:{port}", token, deep_tokens)
     finally:
         server.terminate()
         server.wait(timeout=30)
+    # Seeding on today's schema by the product's bulk path (Image.objects.bulk_create: label rows,
+    # family summary and name search triggers), the same count into a second folder at each size.
+    from benchmarks.seed import seed_images
+
+    started = time.perf_counter()
+    seed_images(SEED_FOLDER, count=ORM_SEED, families=FAMILIES)
+    results["orm_seed_seconds"] = time.perf_counter() - started
+    results["orm_seed_images"] = ORM_SEED
     results["load_after"] = os.getloadavg()
     print(json.dumps(results))
 
@@ -169,16 +182,20 @@ def _deep_cases() -> dict[str, tuple[str, str]]:
     return cases
 
 
-def deep_token(folder: str, filter: str, order_by: str) -> str:
-    """The token List hands out after the row 90% into the matches (found by OFFSET, once); signed
-    with the same key as the server's, so this process needs the same settings' SECRET_KEY."""
+def deep_token(folder: str, filter: str, order_by: str, page_size: int = 100) -> str:
+    """The token List hands out after the row 90% into the matches, or as deep as still leaves a
+    full page (so a page at 100,000 and one at 1,000,000 hold the same rows: a family of 100 images
+    would leave 10 and one of 1,000 a hundred); found by OFFSET, once, and signed with the same key
+    as the server's, so this process needs the same settings' SECRET_KEY."""
     from images.store import filters, pagination, queries
 
     fields = filters.parse_order_by(order_by).order_fields()
     where = filters.image_filter_q(folder, filters.parse_filter(filter))
     queryset = queries.page_queryset(folder, where, fields, [], 1 << 40)
     matches = queryset.count()
-    row = queryset.values_list(*[name for name, _ in fields])[matches * 9 // 10]
+    row = queryset.values_list(*[name for name, _ in fields])[
+        max(0, min(matches * 9 // 10, matches - page_size - 1))
+    ]
     return pagination.encode_token(
         [pagination.to_token_value(value) for value in row],
         scope=pagination.token_scope("images", folder, filter, order_by),
@@ -191,7 +208,9 @@ def _p50(call) -> float:
     return latency(call, count=60, warmup=5)["p50"]
 
 
-def _measure(address: str, token: str, deep_tokens: dict[str, str]) -> dict[str, float]:
+def _measure(
+    address: str, token: str, deep_tokens: dict[str, str]
+) -> tuple[dict[str, float], dict[str, int]]:
     from images.api.gen.imageservice.v1 import extension_pb2, extension_pb2_grpc
     from images.api.gen.yandex.cloud.compute.v1 import image_service_pb2 as isv
     from images.api.gen.yandex.cloud.compute.v1 import image_service_pb2_grpc
@@ -211,25 +230,32 @@ def _measure(address: str, token: str, deep_tokens: dict[str, str]) -> dict[str,
         request = extension_pb2.ListFamiliesRequest(folder_id=FOLDER, page_size=100, page_token=page_token)
         return extension.ListFamilies(request, metadata=metadata, timeout=60)
 
-    results = {}
+    results: dict[str, float] = {}
+    rows: dict[str, int] = {}
+
+    def measure(key: str, call) -> None:
+        # The rows a call returns, beside its time: a ratio compares pages of the same rows.
+        reply = call()
+        rows[key] = len(reply.images) if hasattr(reply, "images") else len(reply.families)
+        assert rows[key] or key in EMPTY_CASES, f"{key} returned nothing"
+        results[key] = _p50(call)
+
     if CASES == "all":
         for order in ORDERS:
-            results[f"order {order or 'id'} first"] = _p50(lambda o=order: page(order_by=o))
+            measure(f"order {order or 'id'} first", lambda o=order: page(order_by=o))
     for key, (filter, order_by) in _grpc_cases().items():
-        results[key] = _p50(lambda f=filter, o=order_by: page(f, o))
+        measure(key, lambda f=filter, o=order_by: page(f, o))
     for key, deep in deep_tokens.items():
         filter, order_by = _deep_cases()[key]
-        assert page(filter, order_by, deep).images, key
-        results[key] = _p50(lambda f=filter, o=order_by, t=deep: page(f, o, t))
-    results["families page first"] = _p50(families)
+        measure(key, lambda f=filter, o=order_by, t=deep: page(f, o, t))
+    measure("families page first", families)
     deep = ""
     for _ in range(FAMILIES * 9 // 10 // 100):
         deep = families(deep).next_page_token
-    assert families(deep).families, "the families page 90% deep must not be empty"
-    results["families page 90% deep"] = _p50(lambda: families(deep))
+    measure("families page 90% deep", lambda: families(deep))
     channel.close()
     results.update(_measure_dashboard(deep))
-    return results
+    return results, rows
 
 
 def _measure_dashboard(families_deep: str) -> dict[str, float]:
