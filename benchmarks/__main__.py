@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -197,40 +198,124 @@ def _scale_key(images: int, families: int) -> str:
 
 def scale_runs() -> dict[str, dict[str, dict]]:
     """`make bench-scale`: benchmarks.scale on each database (SQLite unless BENCH_SCALE_SQLITE=0,
-    PostgreSQL unless BENCH_SCALE_PG=0) at 100,000 and at 1,000,000 images over 1,000 families, then
+    PostgreSQL unless BENCH_SCALE_PG=0) at 100,000 and at 1,000,000 images over 1,000 families, and
     the families' cases at 1,000,000 images over 10,000 families. Each run seeds a fresh database of
     its own and leaves it behind (var/bench/scale_*.sqlite3, imageservice_scale_*) for EXPLAIN."""
     small, big = SCALE_SIZES
     plan = [(small, SCALE_FAMILIES, "all"), (big, SCALE_FAMILIES, "all")]
     if SCALE_MANY_FAMILIES:
         plan.append((big, SCALE_MANY_FAMILIES, "families"))
-    databases = [
-        database
-        for database, switch in (("SQLite", "BENCH_SCALE_SQLITE"), ("PostgreSQL", "BENCH_SCALE_PG"))
-        if os.environ.get(switch, "1") != "0"
-    ]
     runs: dict[str, dict[str, dict]] = {}
-    for database in databases:
+    for database, switch in (("SQLite", "BENCH_SCALE_SQLITE"), ("PostgreSQL", "BENCH_SCALE_PG")):
+        if os.environ.get(switch, "1") != "0":
+            runs[database] = _scale_database(database, plan)
+            # Written after each database: a failure later keeps what was measured.
+            (ROOT / "var" / "bench" / "scale.json").write_text(json.dumps(runs))
+    return runs
+
+
+SCALE_ROUNDS = 5  # turns per case and run; each turn SCALE_BATCH calls
+SCALE_BATCH = 15
+SCALE_SEED_ROUNDS = 5  # turns of SCALE_SEED_BATCH images through the ORM per run
+SCALE_SEED_BATCH = 4000
+
+
+class _ScaleRun:
+    """One benchmarks.scale process held open (seeded, migrated, its backend serving), measuring on request."""
+
+    def __init__(self, url: str, **env: str):
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "benchmarks.scale"],
+            cwd=ROOT,
+            env=dict(os.environ, DATABASE_URL=url, PYTHONPATH=str(ROOT), BENCH_SCALE_SERVE="1", **env),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        ready = self._reply()
+        self.cases: list[str] = ready["cases"]
+
+    def _reply(self) -> dict:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        for line in self.process.stdout:
+            if line.startswith("{"):
+                return json.loads(line)
+        raise SystemExit(f"benchmarks.scale exited with code {self.process.wait()}")
+
+    def ask(self, command: dict) -> dict:
+        assert self.process.stdin is not None
+        self.process.stdin.write(json.dumps(command) + "\n")
+        self.process.stdin.flush()
+        return self._reply()
+
+    def finish(self) -> dict:
+        result = self.ask({"quit": True})
+        self.process.wait(timeout=60)
+        return result
+
+    def stop(self) -> None:
+        """Ends the process if it still runs: a closed stdin ends its loop, and it stops its backend."""
+        if self.process.poll() is not None:
+            return
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        try:
+            self.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def _scale_database(database: str, plan: list[tuple[int, int, str]]) -> dict[str, dict]:
+    """Seeds every run of `plan` on `database` one after another, then measures them in turns
+    (case by case, each run in turn, the order reversed every round) so that all of them see the
+    same load of a shared machine; the p50 of a case is over every round's calls."""
+    held: dict[str, _ScaleRun] = {}
+    try:
         for images, families, cases in plan:
             name = f"scale_{images}_{families}"
             url = _fresh_sqlite(name) if database == "SQLite" else _fresh_postgres(f"imageservice_{name}")
             if url is None:
-                break
+                return {}
             print(
                 f"bench-scale: {database}, {images:,} images, {families:,} families",
                 file=sys.stderr,
                 flush=True,
             )
-            runs.setdefault(database, {})[_scale_key(images, families)] = run_suite(
-                "scale",
+            held[_scale_key(images, families)] = _ScaleRun(
                 url,
                 BENCH_SCALE_IMAGES=str(images),
                 BENCH_SCALE_FAMILIES=str(families),
                 BENCH_SCALE_CASES=cases,
             )
-            # Written after every run: a failure hours in keeps what was measured.
-            (ROOT / "var" / "bench" / "scale.json").write_text(json.dumps(runs))
-    return runs
+        load_before = os.getloadavg()
+        cases = list(dict.fromkeys(case for run in held.values() for case in run.cases))
+        samples: dict[str, dict[str, list[float]]] = {key: {} for key in held}
+        for turn in range(SCALE_ROUNDS):
+            order = list(held) if turn % 2 == 0 else list(reversed(held))
+            for case in cases:
+                for key in order:
+                    if case in held[key].cases:
+                        reply = held[key].ask({"measure": case, "count": SCALE_BATCH})
+                        samples[key].setdefault(case, []).extend(reply["samples"])
+        seeded = dict.fromkeys(held, 0.0)
+        for turn in range(SCALE_SEED_ROUNDS):
+            for key in list(held) if turn % 2 == 0 else list(reversed(held)):
+                reply = held[key].ask({"seed": SCALE_SEED_BATCH, "folder": f"bench-seed-{turn}"})
+                seeded[key] += reply["seconds"]
+        load_after = os.getloadavg()
+        runs = {}
+        for key, run in held.items():
+            result = run.finish()
+            result["p50"] = {case: statistics.median(values) for case, values in samples[key].items()}
+            result["orm_seed_seconds"] = seeded[key]
+            result["orm_seed_images"] = SCALE_SEED_ROUNDS * SCALE_SEED_BATCH
+            result["load_measuring"] = [load_before, load_after]
+            runs[key] = result
+        return runs
+    finally:
+        for run in held.values():
+            run.stop()
 
 
 def _scale_target(key: str) -> float:
@@ -357,15 +442,18 @@ def scale_table(runs: dict[str, dict[str, dict]]) -> None:
         images, families = (int(part) for part in key.split("/"))
         setup.append(
             (
-                f"load average before / after the {images:,} / {families:,} run",
-                *each(
-                    lambda r, k=key: (
-                        f"{r[k]['load_before'][0]:.2f} / {r[k]['load_after'][0]:.2f}" if k in r else ""
-                    )
-                ),
+                f"load average (1 min) as the {images:,} / {families:,} run began",
+                *each(lambda r, k=key: f"{r[k]['load_before'][0]:.2f}" if k in r else ""),
                 "",
             )
         )
+    setup.append(
+        (
+            "load average (1 min) before / after measuring",
+            *each(lambda r: "{:.2f} / {:.2f}".format(*(load[0] for load in r[at_big]["load_measuring"]))),
+            "",
+        )
+    )
     _print_table([f"at {big:,} images", *runs, "target"], setup)
 
 

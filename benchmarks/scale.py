@@ -16,7 +16,10 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
+from collections.abc import Callable
+from typing import Any
 
 import django
 import grpc
@@ -26,7 +29,7 @@ IMAGES = int(os.environ.get("BENCH_SCALE_IMAGES", "1000000"))
 FAMILIES = int(os.environ.get("BENCH_SCALE_FAMILIES", "1000"))
 # "all", or "families": the families' cases only (ListFamilies, the timeline, their dashboard pages).
 CASES = os.environ.get("BENCH_SCALE_CASES", "all")
-# After measuring, this many images more go into SEED_FOLDER through the ORM, timed.
+# Run alone, after measuring, this many images more go into SEED_FOLDER through the ORM, timed.
 ORM_SEED = 20000
 SEED_FOLDER = "bench-seed-folder"
 BEFORE_SCALE = "0003_operation_folder_id"  # the schema a database of the earlier releases has
@@ -153,20 +156,51 @@ def main() -> None:
 
     server = start_backend(port, "--workers", "1", env=dict(os.environ, IMAGESERVICE_LOG_LEVEL="WARNING"))
     try:
-        results["p50"], results["rows"] = _measure(f"127.0.0.1:{port}", token, deep_tokens)
+        cases, results["rows"] = _cases(f"127.0.0.1:{port}", token, deep_tokens)
+        if os.environ.get("BENCH_SCALE_SERVE") == "1":
+            _serve(cases, results)
+        else:
+            results["p50"] = {key: _p50(call) for key, call in cases.items()}
+            results["orm_seed_seconds"] = _orm_seed(ORM_SEED, SEED_FOLDER)
+            results["orm_seed_images"] = ORM_SEED
     finally:
         server.terminate()
         server.wait(timeout=30)
-    # Seeding on today's schema by the product's bulk path (Image.objects.bulk_create: label rows,
-    # family summary and name search triggers), the same count into a second folder at each size.
+    results["load_after"] = os.getloadavg()
+    print(json.dumps(results), flush=True)
+
+
+def _serve(cases: dict[str, Callable[[], object]], results: dict) -> None:
+    """Measures on request, one JSON line in and one out, so that `python -m benchmarks scale` can
+    take turns between the runs it holds open: every size then sees the same load of a shared
+    machine. Says {"ready": …} first; then {"measure": case, "count": n} → {"samples": [ms, …]},
+    {"seed": n, "folder": f} → {"seconds": s}, and {"quit": true} ends (main prints the results)."""
+    from benchmarks.harness import samples
+
+    print(json.dumps({"ready": True, "cases": list(cases), "rows": results["rows"]}), flush=True)
+    for line in sys.stdin:
+        command = json.loads(line)
+        if "measure" in command:
+            reply: dict = {"samples": samples(cases[command["measure"]], count=command["count"], warmup=2)}
+        elif "seed" in command:
+            reply = {"seconds": _orm_seed(command["seed"], command["folder"])}
+        else:
+            return
+        print(json.dumps(reply), flush=True)
+
+
+def _orm_seed(count: int, folder: str) -> float:
+    """Seconds to seed `count` images into `folder` on today's schema by the product's bulk path
+    (Image.objects.bulk_create: label rows, family summary and name search triggers)."""
+    from django.db import connection
+
     from benchmarks.seed import seed_images
 
     started = time.perf_counter()
-    seed_images(SEED_FOLDER, count=ORM_SEED, families=FAMILIES)
-    results["orm_seed_seconds"] = time.perf_counter() - started
-    results["orm_seed_images"] = ORM_SEED
-    results["load_after"] = os.getloadavg()
-    print(json.dumps(results))
+    seed_images(folder, count=count, families=FAMILIES)
+    seconds = time.perf_counter() - started
+    connection.close()
+    return seconds
 
 
 def _grpc_cases() -> dict[str, tuple[str, str]]:
@@ -208,9 +242,11 @@ def _p50(call) -> float:
     return latency(call, count=60, warmup=5)["p50"]
 
 
-def _measure(
+def _cases(
     address: str, token: str, deep_tokens: dict[str, str]
-) -> tuple[dict[str, float], dict[str, int]]:
+) -> tuple[dict[str, Callable[[], object]], dict[str, int]]:
+    """Every measured call by name (gRPC through `address`, then the dashboard's pages), and the
+    rows each gRPC call returns (called once here), so a ratio is seen to compare pages of equal rows."""
     from images.api.gen.imageservice.v1 import extension_pb2, extension_pb2_grpc
     from images.api.gen.yandex.cloud.compute.v1 import image_service_pb2 as isv
     from images.api.gen.yandex.cloud.compute.v1 import image_service_pb2_grpc
@@ -230,41 +266,35 @@ def _measure(
         request = extension_pb2.ListFamiliesRequest(folder_id=FOLDER, page_size=100, page_token=page_token)
         return extension.ListFamilies(request, metadata=metadata, timeout=60)
 
-    results: dict[str, float] = {}
-    rows: dict[str, int] = {}
-
-    def measure(key: str, call) -> None:
-        # The rows a call returns, beside its time: a ratio compares pages of the same rows.
-        reply = call()
-        rows[key] = len(reply.images) if hasattr(reply, "images") else len(reply.families)
-        assert rows[key] or key in EMPTY_CASES, f"{key} returned nothing"
-        results[key] = _p50(call)
-
+    cases: dict[str, Callable[[], object]] = {}
     if CASES == "all":
         for order in ORDERS:
-            measure(f"order {order or 'id'} first", lambda o=order: page(order_by=o))
+            cases[f"order {order or 'id'} first"] = lambda o=order: page(order_by=o)
     for key, (filter, order_by) in _grpc_cases().items():
-        measure(key, lambda f=filter, o=order_by: page(f, o))
+        cases[key] = lambda f=filter, o=order_by: page(f, o)
     for key, deep in deep_tokens.items():
         filter, order_by = _deep_cases()[key]
-        measure(key, lambda f=filter, o=order_by, t=deep: page(f, o, t))
-    measure("families page first", families)
+        cases[key] = lambda f=filter, o=order_by, t=deep: page(f, o, t)
+    cases["families page first"] = families
     deep = ""
     for _ in range(FAMILIES * 9 // 10 // 100):
         deep = families(deep).next_page_token
-    measure("families page 90% deep", lambda: families(deep))
-    channel.close()
-    results.update(_measure_dashboard(deep))
-    return results, rows
+    cases["families page 90% deep"] = lambda: families(deep)
+    rows = {}
+    for key, call in cases.items():
+        reply: Any = call()
+        rows[key] = len(reply.images) if hasattr(reply, "images") else len(reply.families)
+        assert rows[key] or key in EMPTY_CASES, f"{key} returned nothing"
+    cases.update(_dashboard_cases(deep))
+    return cases, rows
 
 
-def _measure_dashboard(families_deep: str) -> dict[str, float]:
-    """Server time p50 of the dashboard's pages, full and as the HTMX fragment a filter change or a
+def _dashboard_cases(families_deep: str) -> dict[str, Callable[[], object]]:
+    """Server time of the dashboard's pages, full and as the HTMX fragment a filter change or a
     pager click fetches, with the session of a signed-in viewer."""
     from urllib.parse import urlencode
 
     from django.contrib.auth import get_user_model
-    from django.db import connection
     from django.test import Client
 
     client = Client()
@@ -277,7 +307,7 @@ def _measure_dashboard(families_deep: str) -> dict[str, float]:
     pages["dashboard families"] = FAMILIES_URL
     pages["dashboard families 90% deep"] = FAMILIES_URL + "?" + urlencode({"page": families_deep})
     pages["dashboard family timeline"] = TIMELINE_URL
-    results = {}
+    cases = {}
     for key, url in pages.items():
         for kind, headers in (("page", {}), ("fragment", {"HX-Request": "true"})):
 
@@ -289,9 +319,8 @@ def _measure_dashboard(families_deep: str) -> dict[str, float]:
             content = get().content
             # A table's head and at least one row, or a timeline's versions: the page shows results.
             assert content.count(b"<tr") >= 2 or b'class="version' in content, f"{url} shows nothing"
-            results[f"{key} {kind}"] = _p50(get)
-    connection.close()
-    return results
+            cases[f"{key} {kind}"] = get
+    return cases
 
 
 if __name__ == "__main__":
