@@ -253,6 +253,7 @@ FILTER_CASES = {
     "label_has_key": ("labels.env:*", "createdAt desc"),
     "search_contains": ('name:"v0050"', ""),
     "search_contains_common": ('name:"family"', ""),
+    "search_contains_created_desc": ('name:"v0050"', "createdAt desc"),
     "search_contains_empty": ('name:"zzzz"', ""),
     "search_prefix": ('name:"family-0500*"', "name"),
     "family_timeline": ('family = "family-0500"', "createdAt desc"),

@@ -37,9 +37,10 @@ BEFORE_SCALE = "0003_operation_folder_id"  # the schema a database of the earlie
 # Row i: family i % FAMILIES, version i // FAMILIES; ERROR one in 100 (spread over every family),
 # CREATING five (rows 1, 11, … 41, at any size); env one of three values; build = version (0.1% each
 # at 1M); the `hotfix` key on one image in 1,000 of the first 100,000 (100 images at any size, 0.01% at
-# 1M). Ids are 20 characters, in an order unrelated to creation.
+# 1M). Ids are 20 characters, in an order unrelated to creation. Rows from `start` on (0 for the
+# folder measured; past its rows for the timed inserts into other folders, so ids stay unique).
 _SQLITE_SEED = """
-WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < %(count)s)
+WITH RECURSIVE n(i) AS (SELECT %(start)s UNION ALL SELECT i + 1 FROM n WHERE i + 1 < %(start)s + %(count)s)
 INSERT INTO images_image (id, folder_id, created_at, name, description, labels, family, storage_size,
     min_disk_size, product_ids, status, os_type, pooled, size, blob, active_operation_id)
 SELECT printf('b%%07d%%012d', (i * 7919) %% 1000003, i), %(folder)s,
@@ -64,7 +65,7 @@ SELECT 'b' || lpad(((i * 7919) %% 1000003)::text, 7, '0') || lpad(i::text, 12, '
         || CASE WHEN i %% 1000 = 7 AND i < 100000 THEN '{"hotfix": "yes"}'::jsonb ELSE '{}'::jsonb END,
     'family-' || lpad((i %% %(families)s)::text, 4, '0'), 1073741824, 4294967296, '["product-1"]',
     CASE WHEN i < 50 AND i %% 10 = 1 THEN 1 WHEN (i / 7) %% 100 = 0 THEN 3 ELSE 2 END, 1, false, 4294967296, '', NULL
-FROM generate_series(0::bigint, %(count)s - 1) AS i
+FROM generate_series(%(start)s::bigint, %(start)s + %(count)s - 1) AS i
 """
 
 TIMELINE_FAMILY = f"family-{FAMILIES // 2:04d}"
@@ -82,6 +83,7 @@ FILTERS = {
     "labels.hotfix:* (0.01%)": ("labels.hotfix:*", ""),
     "labels.env:* (100%)": ("labels.env:*", ""),
     'name:"v0050" (0.1%)': ('name:"v0050"', ""),
+    'name:"v0050" + createdAt desc': ('name:"v0050"', "createdAt desc"),
     'name:"family" (100%)': ('name:"family"', ""),
     'name:"zzzz" (none)': ('name:"zzzz"', ""),
     'name:"family-0500*" (0.1%)': ('name:"family-0500*"', "name"),
@@ -137,7 +139,7 @@ def main() -> None:
     started = time.perf_counter()
     seed = _SQLITE_SEED if connection.vendor == "sqlite" else _POSTGRESQL_SEED
     with connection.cursor() as cursor:
-        cursor.execute(seed, {"count": IMAGES, "families": FAMILIES, "folder": FOLDER})
+        cursor.execute(seed, {"start": 0, "count": IMAGES, "families": FAMILIES, "folder": FOLDER})
     results["seed_seconds"] = time.perf_counter() - started
 
     loader = MigrationLoader(connection)
@@ -174,7 +176,8 @@ def _serve(cases: dict[str, Callable[[], object]], results: dict) -> None:
     """Measures on request, one JSON line in and one out, so that `python -m benchmarks scale` can
     take turns between the runs it holds open: every size then sees the same load of a shared
     machine. Says {"ready": …} first; then {"measure": case, "count": n} → {"samples": [ms, …]},
-    {"seed": n, "folder": f} → {"seconds": s}, and {"quit": true} ends (main prints the results)."""
+    {"seed": n, "folder": f} → {"seconds": s} (through the ORM), {"sql_seed": n, "folder": f, "start": i}
+    → {"seconds": s} (the bulk SQL), and {"quit": true} ends (main prints the results)."""
     from benchmarks.harness import samples
 
     print(json.dumps({"ready": True, "cases": list(cases), "rows": results["rows"]}), flush=True)
@@ -184,9 +187,26 @@ def _serve(cases: dict[str, Callable[[], object]], results: dict) -> None:
             reply: dict = {"samples": samples(cases[command["measure"]], count=command["count"], warmup=2)}
         elif "seed" in command:
             reply = {"seconds": _orm_seed(command["seed"], command["folder"])}
+        elif "sql_seed" in command:
+            reply = {"seconds": _sql_seed(command["sql_seed"], command["folder"], command["start"])}
         else:
             return
         print(json.dumps(reply), flush=True)
+
+
+def _sql_seed(count: int, folder: str, start: int) -> float:
+    """Seconds to insert `count` images into `folder` with the bulk SQL, on today's schema: the image
+    table, its indexes and the triggers (family summary; on SQLite the name search table), without
+    the label rows, which the ORM writes."""
+    from django.db import connection
+
+    seed = _SQLITE_SEED if connection.vendor == "sqlite" else _POSTGRESQL_SEED
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute(seed, {"start": start, "count": count, "families": FAMILIES, "folder": folder})
+    seconds = time.perf_counter() - started
+    connection.close()
+    return seconds
 
 
 def _orm_seed(count: int, folder: str) -> float:
