@@ -27,18 +27,24 @@ def percentile(samples: list[float], fraction: float) -> float:
     return ordered[index]
 
 
-def latency(call: Callable[[], object], *, count: int, warmup: int = 50) -> dict[str, float]:
-    """p50/p99 in milliseconds of `count` sequential calls, after `warmup` unmeasured ones."""
+def samples(call: Callable[[], object], *, count: int, warmup: int = 50) -> list[float]:
+    """Milliseconds of each of `count` sequential calls, after `warmup` unmeasured ones."""
     for _ in range(warmup):
         call()
-    samples = []
+    measured = []
     for _ in range(count):
         started = time.perf_counter()
         call()
-        samples.append((time.perf_counter() - started) * 1000)
+        measured.append((time.perf_counter() - started) * 1000)
+    return measured
+
+
+def latency(call: Callable[[], object], *, count: int, warmup: int = 50) -> dict[str, float]:
+    """p50/p99 in milliseconds of `count` sequential calls, after `warmup` unmeasured ones."""
+    measured = samples(call, count=count, warmup=warmup)
     return {
-        "p50": statistics.median(samples),
-        "p99": percentile(samples, 0.99),
+        "p50": statistics.median(measured),
+        "p99": percentile(measured, 0.99),
         "count": count,
     }
 

@@ -29,7 +29,12 @@ def seed_images(folder_id: str, *, count: int, families: int) -> list[str]:
             created_at=now - timedelta(seconds=count - index, microseconds=rng.randrange(1_000_000)),
             name=f"{family}-v{version:04d}",
             description=f"benchmark image {index}",
-            labels={"env": rng.choice(["prod", "stage", "dev"]), "build": str(version)},
+            # `hotfix` on one image in 10,000: the rare key of a has-key filter.
+            labels={
+                "env": rng.choice(["prod", "stage", "dev"]),
+                "build": str(version),
+                **({"hotfix": "yes"} if index % 10000 == 7 else {}),
+            },
             family=family,
             storage_size=1 << 30,
             min_disk_size=4 << 30,
