@@ -240,15 +240,25 @@
     if (input) setPickerOpen(input, pickerOptions().length > 0 && document.activeElement === input);
   });
 
-  // A backend error shown for an earlier request is stale once a later one succeeds (the tray's own
-  // poll does not count: it answers 200 through an outage and says so in the tray).
+  // A backend error is stale once a request sent after it appeared succeeds (the tray's own poll
+  // does not count: it answers 200 through an outage and says so in the tray). A request sent
+  // before it may answer late, from before the outage, and must not clear it.
+  var sentAt = new WeakMap();
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (event.detail.xhr) sentAt.set(event.detail.xhr, performance.now());
+  });
   document.addEventListener("htmx:afterRequest", function (event) {
+    var alerts = document.querySelectorAll("[data-backend-alert]");
+    alerts.forEach(function (alert) {
+      if (!alert.dataset.shownAt) alert.dataset.shownAt = String(performance.now());
+    });
     var source = event.detail.elt;
     if (!event.detail.successful || (source && source.closest && source.closest("#ops-tray, [data-backend-alert], [data-backend-probe]"))) {
       return;
     }
-    document.querySelectorAll("[data-backend-alert]").forEach(function (alert) {
-      alert.remove();
+    var sent = sentAt.get(event.detail.xhr);
+    alerts.forEach(function (alert) {
+      if (sent === undefined || sent > Number(alert.dataset.shownAt)) alert.remove();
     });
   });
 
@@ -300,6 +310,10 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
+    // An error the page was rendered with is older than every request the page sends.
+    document.querySelectorAll("[data-backend-alert]").forEach(function (alert) {
+      alert.dataset.shownAt = "0";
+    });
     init(document);
   });
   document.addEventListener("htmx:afterSettle", function (event) {
