@@ -22,7 +22,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from dashboard import times
 from dashboard.presenters import ImageView
-from dashboard.templatetags.dashboard import status_class
+from dashboard.templatetags.dashboard import copy_button, status_class
 from dashboard.units import human_bytes
 
 _MARK = "__id__"
@@ -69,8 +69,7 @@ def image_rows(images: list[ImageView], *, selectable: bool, latest_ids: Collect
         created_cell = times.time_html(created, now)
         out.append(
             f'<tr>{check}<th scope="row"><a href="{url}">{name}</a><code>{image_id}</code>'
-            f'<button type="button" class="copy" data-copy="{image_id}" aria-label="Copy ID {image_id}" hidden>'
-            "Copy</button></th>"
+            f"{copy_button(image.id)}</th>"
             f"<td>{family}</td>"
             f'<td><span class="badge {status_class(image.status)}">{escape(image.status.lower())}</span></td>'
             f"<td>{human_bytes(image.storage_size)}</td><td>{human_bytes(image.min_disk_size)}</td>"
@@ -98,8 +97,7 @@ def family_rows(families: list[dict], folder_id: str) -> SafeString:
             url = escape(detail.replace(_MARK, quote(latest.id, safe="")))
             latest_cell = (
                 f'<a href="{url}">{escape(latest.title)}</a> <span class="id">{image_id} '
-                f'<button type="button" class="copy" data-copy="{image_id}" aria-label="Copy ID {image_id}" hidden>'
-                f"Copy</button> · {times.time_html(latest.created_at, now)}</span>"
+                f"{copy_button(latest.id)} · {times.time_html(latest.created_at, now)}</span>"
             )
         out.append(
             f'<tr><td><a href="{family_url}">{name}</a></td><td>{latest_cell}</td>'
