@@ -320,8 +320,9 @@ def _few_ids_q(sql: str, params: Sequence[Any]) -> Q | None:
     are few, None when they are many: told by one bounded read, whose rows are then the answer.
 
     SQLite reads `id IN (subquery)` by collecting the whole subquery first, which for a common
-    label or search text is most of the folder. Then walking the order's index and testing each
-    image finds a page of matches sooner; a rare match is found sooner through its index.
+    label or search text is most of the folder; PostgreSQL guesses how many there are from a
+    sample. Either way, walking the order's index and testing each image finds a page of a common
+    match sooner, and a rare match is found sooner through its index: the real count decides.
     """
     with connection.cursor() as cursor:
         cursor.execute(f"{sql} LIMIT {_FEW_MATCHES}", params)
